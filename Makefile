@@ -1,0 +1,46 @@
+# Koda control plane. `make run` serves the dashboard; `make test` runs the suite and lint.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 2
+# `make run` is the local quick start: development mode generates the keys once into ./var.
+# For production set KODA_DEBUG=false with KODA_SECRET_KEY and KODA_ENCRYPTION_KEY (README).
+run migrate: export KODA_DEBUG ?= true
+
+.PHONY: run test lint migrate browser clean
+
+$(BIN)/.installed-run: requirements.txt constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	touch $@
+
+$(BIN)/.installed-dev: $(BIN)/.installed-run requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+migrate: $(BIN)/.installed-run
+	$(BIN)/python manage.py migrate --noinput
+
+run: migrate
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py ensure_operator
+	@echo "Koda control plane on http://$(HOST):$(PORT)/"
+	$(BIN)/gunicorn koda.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
+		--access-logfile - --forwarded-allow-ips 127.0.0.1
+
+lint: $(BIN)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: $(BIN)/.installed-dev lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Debian's Chromium for the browser tests (root or sudo); Playwright drives it, nothing downloads.
+browser:
+	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,88 @@
+"""Connections to providers (one per provider) and the immutable record of every check."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from koda.crypto import EncryptedTextField
+
+
+class Status(models.TextChoices):
+    NOT_CONFIGURED = "not_configured", "Not connected"
+    VERIFIED = "verified", "Verified"
+    DEGRADED = "degraded", "Degraded"
+    FAILING = "failing", "Failing"
+
+
+class Connection(models.Model):
+    """The credential and state of one provider. `provider_id` is the registry's stable id."""
+
+    provider_id = models.CharField(max_length=32, unique=True)
+    auth_method = models.CharField(max_length=32)
+    # The API key or token, encrypted with KODA_ENCRYPTION_KEY; `secret_hint` is what is shown.
+    secret = EncryptedTextField(null=True, blank=True)
+    secret_hint = models.CharField(max_length=40, blank=True)
+    base_url = models.CharField(max_length=2048, blank=True)
+    organization = models.CharField(max_length=128, blank=True)
+    project = models.CharField(max_length=128, blank=True)
+    endpoint_url = models.CharField(max_length=2048, blank=True)
+    runtime_path = models.CharField(max_length=4096, blank=True)
+    default_model = models.CharField(max_length=256, blank=True)
+    # Discovered on the last successful verification: [{"id", "name"?, "capabilities"?}].
+    discovered_models = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.VERIFIED)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    # The latest check, denormalised from HealthSnapshot so lists need no extra query.
+    last_outcome = models.CharField(max_length=32, blank=True)
+    last_message = models.CharField(max_length=500, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["provider_id"]
+
+    def __str__(self) -> str:
+        return f"{self.provider_id} ({self.status})"
+
+
+class Trigger(models.TextChoices):
+    WIZARD = "wizard"
+    API = "api"
+    SWEEP = "sweep"
+    LOGIN = "login"
+    COMMAND = "command"
+
+
+class HealthSnapshot(models.Model):
+    """One check of one provider. Never updated; survives a disconnect (provider_id is kept)."""
+
+    provider_id = models.CharField(max_length=32)
+    connection = models.ForeignKey(
+        Connection, null=True, blank=True, on_delete=models.SET_NULL, related_name="snapshots"
+    )
+    ok = models.BooleanField()
+    outcome = models.CharField(max_length=32)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+    message = models.CharField(max_length=500)
+    raw_error = models.TextField(blank=True)  # redacted, at most 4 KB
+    probe = models.CharField(max_length=2100, blank=True)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["provider_id", "-created_at"], name="snapshot_provider_recent"),
+            models.Index(fields=["connection", "-created_at"], name="snapshot_connection_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider_id} {self.outcome} at {self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,264 @@
+"""JSON API plumbing: one error shape, one exception hierarchy, auth, CSRF rule, body parsing.
+
+Every API view is wrapped by `api_view`, which:
+- authenticates by `Authorization: Bearer <token>` or the operator session cookie (401 otherwise);
+- applies the cookie-write CSRF rule (design §7): JSON content type required, and an `Origin`
+  header, when present, must name this host;
+- answers 405 for methods the view does not take, 413 for bodies over 64 KB;
+- turns every `ApiError` into `{"error": {"code", "message", "details"}}` with its status.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from koda.operators import is_operator
+from koda.tokens import api_token_authenticate
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class ApiError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        details: dict | None = None,
+        headers: dict | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.code
+        self.status = status or self.status
+        self.details = details or {}
+        self.headers = headers or {}
+
+
+class InvalidJson(ApiError):
+    code = "invalid_json"
+
+
+class InvalidInput(ApiError):
+    code = "invalid_input"
+
+
+class Unauthenticated(ApiError):
+    status, code = 401, "authentication_required"
+
+
+class Forbidden(ApiError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(ApiError):
+    status, code = 404, "not_found"
+
+
+class MethodNotAllowed(ApiError):
+    status, code = 405, "method_not_allowed"
+
+
+class Conflict(ApiError):
+    status, code = 409, "conflict"
+
+
+class PayloadTooLarge(ApiError):
+    status, code = 413, "payload_too_large"
+
+
+class UnsupportedMediaType(ApiError):
+    status, code = 415, "unsupported_media_type"
+
+
+class Unprocessable(ApiError):
+    status, code = 422, "unprocessable"
+
+
+def error_response(error: ApiError) -> JsonResponse:
+    body = {"error": {"code": error.code, "message": error.message, "details": error.details}}
+    response = JsonResponse(body, status=error.status)
+    for name, value in error.headers.items():
+        response[name] = value
+    return response
+
+
+def _is_json(request: HttpRequest) -> bool:
+    return request.content_type == "application/json"
+
+
+def _origin_matches_host(request: HttpRequest) -> bool:
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    parts = urlsplit(origin)
+    if not parts.scheme or not parts.netloc:
+        return False  # "null" and other opaque origins are never this host
+    if origin in settings.CSRF_TRUSTED_ORIGINS:
+        return True
+    expected_scheme = "https" if request.is_secure() else "http"
+    return parts.scheme == expected_scheme and parts.netloc.lower() == request.get_host().lower()
+
+
+def _authenticate(request: HttpRequest) -> str:
+    """Set request.user / request.api_token; return "token" or "session"; raise on failure."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, credentials = header.partition(" ")
+        if scheme.lower() != "bearer" or not credentials.strip():
+            raise Unauthenticated(
+                "Use 'Authorization: Bearer <token>'.", headers={"WWW-Authenticate": "Bearer"}
+            )
+        token = api_token_authenticate(credentials.strip())
+        if token is None:
+            raise Unauthenticated(
+                "The bearer token is unknown or revoked.",
+                code="invalid_token",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        request.user = token.operator
+        request.api_token = token
+        return "token"
+    if not request.user.is_authenticated:
+        raise Unauthenticated(
+            "Log in to the dashboard (cookie koda_operator_session) "
+            "or send Authorization: Bearer <token>.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if not is_operator(request.user):
+        raise Forbidden("This account is not an operator.")
+    request.api_token = None
+    return "session"
+
+
+def _check_body(request: HttpRequest, via: str) -> None:
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    try:
+        declared = int(length)
+    except ValueError:
+        raise ApiError("Content-Length is not a number.", code="bad_request") from None
+    limit = settings.KODA_API_MAX_BODY_BYTES
+    if declared > limit:
+        raise PayloadTooLarge(
+            f"The body is over {limit // 1024} KB.",
+            details={"max_bytes": limit, "content_length": declared},
+        )
+    if request.method not in UNSAFE_METHODS:
+        return
+    try:
+        body = request.body  # chunked bodies have no Content-Length: measure what arrived
+    except RequestDataTooBig:
+        body = b"x" * (limit + 1)
+    if len(body) > limit:
+        raise PayloadTooLarge(f"The body is over {limit // 1024} KB.", details={"max_bytes": limit})
+    if via == "session":
+        if not _origin_matches_host(request):
+            raise Forbidden(
+                "Cross-origin writes are refused: Origin does not match this host.",
+                code="origin_mismatch",
+            )
+        if not _is_json(request):
+            raise Forbidden(
+                "Cookie-authenticated writes must send Content-Type: application/json.",
+                code="csrf_content_type",
+            )
+    elif declared and not _is_json(request):
+        raise UnsupportedMediaType("Send the body as JSON (Content-Type: application/json).")
+
+
+def api_view(methods: Iterable[str]) -> Callable:
+    allowed = sorted(set(methods) | ({"HEAD"} if "GET" in methods else set()))
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., HttpResponse]:
+        @csrf_exempt
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                via = _authenticate(request)
+                if request.method not in allowed:
+                    raise MethodNotAllowed(
+                        f"{request.method} is not allowed here.",
+                        details={"allowed": allowed},
+                        headers={"Allow": ", ".join(allowed)},
+                    )
+                _check_body(request, via)
+                request.api_via = via
+                result = view(request, *args, **kwargs)
+            except ApiError as error:
+                return error_response(error)
+            if isinstance(result, HttpResponse):
+                return result
+            status, body = result if isinstance(result, tuple) else (200, result)
+            return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+
+        wrapper.api_methods = allowed
+        return wrapper
+
+    return decorator
+
+
+def parse_json(
+    request: HttpRequest,
+    *,
+    allowed: dict[str, type | tuple[type, ...]],
+    required: Iterable[str] = (),
+) -> dict[str, Any]:
+    """Parse the body as one JSON object whose fields are known and of the right type."""
+    if not request.body:
+        data: Any = {}
+    else:
+        try:
+            data = json.loads(request.body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InvalidJson(f"The body is not valid JSON: {exc}.") from None
+    if not isinstance(data, dict):
+        raise InvalidJson("The body must be a JSON object.", code="invalid_body")
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise InvalidInput(
+            f"Unknown field(s): {', '.join(unknown)}.",
+            code="unknown_fields",
+            details={"unknown": unknown, "allowed": sorted(allowed)},
+        )
+    errors: dict[str, list[str]] = {}
+    for name in required:
+        if data.get(name) in (None, ""):
+            errors.setdefault(name, []).append("This field is required.")
+    for name, value in data.items():
+        expected = allowed[name]
+        if value is not None and (
+            not isinstance(value, expected)
+            or (isinstance(value, bool) and bool not in _as_tuple(expected))
+        ):
+            errors.setdefault(name, []).append(f"Expected {_type_name(expected)}.")
+    if errors:
+        raise InvalidInput("Some fields are invalid.", details={"fields": errors})
+    return data
+
+
+def _as_tuple(expected: type | tuple[type, ...]) -> tuple[type, ...]:
+    return expected if isinstance(expected, tuple) else (expected,)
+
+
+def _type_name(expected: type | tuple[type, ...]) -> str:
+    names = {
+        str: "a string",
+        int: "an integer",
+        bool: "a boolean",
+        list: "a list",
+        dict: "an object",
+    }
+    return " or ".join(names.get(t, t.__name__) for t in _as_tuple(expected))

@@ -1,0 +1,56 @@
+"""Writing the audit trail. Every configure, verify, default change, disconnect, login and policy
+change goes through `audit_record` (design §6)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.http import HttpRequest
+
+from koda.models import AuditEvent
+
+# Keys that may never appear in a diff, whatever their value. A caller that tries is a bug.
+_SECRET_KEY_NAMES = re.compile(r"(api_key|secret|password|token(?!_name)|authorization)", re.I)
+
+
+class SecretInAuditDiff(ValueError):
+    pass
+
+
+def _check_no_secret_keys(value: Any, path: str = "") -> None:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if _SECRET_KEY_NAMES.search(str(key)) and key != "secret_hint":
+                raise SecretInAuditDiff(f"audit diff may not carry {path}{key}")
+            _check_no_secret_keys(inner, f"{path}{key}.")
+    elif isinstance(value, list):
+        for inner in value:
+            _check_no_secret_keys(inner, path)
+
+
+def client_address(request: HttpRequest | None) -> str | None:
+    return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+def audit_record(
+    *,
+    actor: Any,
+    via: str,
+    action: str,
+    target: str,
+    diff: dict | None = None,
+    request: HttpRequest | None = None,
+) -> AuditEvent:
+    diff = diff or {}
+    _check_no_secret_keys(diff)
+    is_user = actor is not None and getattr(actor, "pk", None) is not None
+    return AuditEvent.objects.create(
+        actor=actor if is_user else None,
+        actor_label=actor.get_username() if is_user else str(actor or "system"),
+        via=via,
+        action=action,
+        target=target,
+        client_address=client_address(request),
+        diff=diff,
+    )

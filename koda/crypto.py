@@ -1,0 +1,141 @@
+"""Secrets at rest and in text: the encrypted model field, key rotation helpers, redaction.
+
+Encryption uses django-cryptography's Fernet-style primitives (AES-CBC + HMAC-SHA256), but keyed
+only by KODA_ENCRYPTION_KEY. django-cryptography's own fields derive the AES key from
+CRYPTOGRAPHY_KEY yet sign with SECRET_KEY (`FernetSigner` defaults to it), which would make every
+stored secret unreadable after a SECRET_KEY rotation; here both the AES and the HMAC keys are
+derived from the encryption key alone, with distinct salts.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+from django.conf import settings
+from django.core.signing import BadSignature
+from django.db import models
+from django_cryptography.core.signing import FernetSigner
+from django_cryptography.utils.crypto import FernetBytes, InvalidToken
+
+__all__ = ["EncryptedTextField", "InvalidToken", "decrypt", "encrypt", "redact", "secret_hint"]
+
+
+def _derive(raw_key: str, salt: bytes) -> bytes:
+    kdf = PBKDF2HMAC(algorithm=hashes.SHA256(), length=32, salt=salt, iterations=100_000)
+    return kdf.derive(raw_key.encode())
+
+
+@lru_cache(maxsize=8)
+def fernet_for(raw_key: str) -> FernetBytes:
+    """The cipher for one raw key (derivation is slow on purpose, so it is cached)."""
+    return FernetBytes(
+        _derive(raw_key, b"koda-field-encryption-v1"),
+        FernetSigner(key=_derive(raw_key, b"koda-field-signing-v1")),
+    )
+
+
+def encrypt(plaintext: str, raw_key: str | None = None) -> bytes:
+    return fernet_for(raw_key or settings.KODA_ENCRYPTION_KEY).encrypt(plaintext.encode())
+
+
+def decrypt(token: bytes) -> str:
+    """Decrypt with the current key, or KODA_ENCRYPTION_KEY_PREVIOUS during a rotation."""
+    keys = [settings.KODA_ENCRYPTION_KEY, settings.KODA_ENCRYPTION_KEY_PREVIOUS]
+    for raw_key in filter(None, keys):
+        try:
+            return fernet_for(raw_key).decrypt(token).decode()
+        except (BadSignature, InvalidToken):  # wrong HMAC key, or wrong AES key
+            continue
+    # The message names no value: the ciphertext is not secret, but there is nothing to gain.
+    raise InvalidToken("stored secret cannot be decrypted with KODA_ENCRYPTION_KEY(_PREVIOUS)")
+
+
+def is_current(token: bytes) -> bool:
+    try:
+        fernet_for(settings.KODA_ENCRYPTION_KEY).decrypt(token)
+    except (BadSignature, InvalidToken):
+        return False
+    return True
+
+
+class EncryptedTextField(models.BinaryField):
+    """A text value stored only as ciphertext (bytes) in the database.
+
+    Only `isnull` lookups make sense on ciphertext; anything else is refused at query time.
+    """
+
+    description = "Encrypted text"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def get_lookup(self, lookup_name: str):
+        return super().get_lookup(lookup_name) if lookup_name == "isnull" else None
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        if value is None or value == "":
+            return None
+        return connection.Database.Binary(encrypt(str(value)))
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> str | None:
+        if value is None:
+            return None
+        return decrypt(bytes(value))
+
+    def to_python(self, value: Any) -> Any:
+        return value
+
+    def value_to_string(self, obj: models.Model) -> str:
+        # dumpdata must never write the plaintext.
+        return ""
+
+
+def secret_hint(secret: str) -> str:
+    """A safe reminder of a key: its recognisable prefix and last 4 characters (`sk-…abcd`)."""
+    secret = secret.strip()
+    if len(secret) < 12:
+        return "…" + secret[-2:] if len(secret) >= 6 else "…"
+    prefix = re.match(r"^[A-Za-z]+[-_](?:[A-Za-z]+[-_])?", secret)
+    head = prefix.group(0) if prefix and len(prefix.group(0)) <= 12 else ""
+    return f"{head}…{secret[-4:]}"
+
+
+REDACTED = "[REDACTED]"
+
+# Shapes of credentials that may appear in text we did not produce (provider bodies, exceptions).
+_KEY_SHAPES = re.compile(
+    r"(?:sk-ant-[A-Za-z0-9_\-]{8,}|sk-[A-Za-z0-9_\-]{16,}|AIza[0-9A-Za-z_\-]{30,}"
+    r"|xai-[A-Za-z0-9]{16,}|gsk_[A-Za-z0-9]{16,}|pplx-[A-Za-z0-9]{16,}|koda_[A-Za-z0-9_\-]{20,}"
+    r"|(?<=Bearer )[A-Za-z0-9._~+/\-]{8,}=*)"
+)
+
+
+def redact(text: str, *secrets: str) -> str:
+    """Remove the given secrets (and any long fragment of them) and key-shaped strings from text.
+
+    Providers echo keys whole or in part (`sk-proj-****…abcd`, `xa***ys`), so beside each exact
+    secret its first and last 8-character runs are removed too when the secret is long enough.
+    """
+    for secret in sorted(filter(None, secrets), key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+        if len(secret) >= 20:
+            for fragment in (secret[:12], secret[-12:]):
+                text = text.replace(fragment, REDACTED)
+    return _KEY_SHAPES.sub(REDACTED, text)
+
+
+class RedactingFilter(logging.Filter):
+    """Logging filter that strips key-shaped strings from every record (defence in depth)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True

@@ -1,0 +1,172 @@
+"""The OpenAPI 3 document of the JSON API. A test checks that every API route and method is in it
+and that the document validates, so it cannot silently fall behind the code."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from koda.api import api_view
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+PROVIDER_ID = {
+    "name": "provider_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "A provider id from the catalog (or an alias).",
+}
+
+
+def _error_responses(*statuses: int) -> dict:
+    text = {
+        400: "Bad input",
+        401: "Not authenticated",
+        403: "Forbidden (CSRF rule, not an operator)",
+        404: "Unknown provider",
+        405: "Method not allowed",
+        409: "Conflict",
+        413: "Body over 64 KB",
+        415: "Body is not JSON",
+        422: "Verification failed",
+    }
+    return {
+        str(s): {"description": text[s], "content": {"application/json": {"schema": ERROR}}}
+        for s in (401, 403, *statuses)
+    }
+
+
+def _json(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+CONNECTION_STATE = {
+    "type": "object",
+    "properties": {
+        "provider_id": {"type": "string"},
+        "status": {"type": "string", "enum": ["not_configured", "verified", "degraded", "failing"]},
+        "auth_method": {"type": ["string", "null"]},
+        "secret_hint": {
+            "type": ["string", "null"],
+            "description": "Ends with the key's last 4 characters; never the key.",
+        },
+        **{
+            name: {"type": ["string", "null"]}
+            for name in (
+                "base_url",
+                "organization",
+                "project",
+                "endpoint_url",
+                "runtime_path",
+                "default_model",
+                "verified_at",
+                "failing_since",
+            )
+        },
+        "models": {"type": "array", "items": {"type": "string"}},
+        "last_check": {"type": ["object", "null"]},
+    },
+}
+
+
+def build() -> dict:
+    connection_ref = {"$ref": "#/components/schemas/ConnectionState"}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Koda control plane API",
+            "version": "1.0.0",
+            "description": "Connect, verify and monitor AI model providers.",
+        },
+        "servers": [{"url": "/api/control-plane"}],
+        "security": [{"bearer": []}, {"session": []}],
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "koda_operator_session"},
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message", "details"],
+                            "properties": {
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                                "details": {"type": "object"},
+                            },
+                        }
+                    },
+                },
+                "ConnectionState": CONNECTION_STATE,
+            },
+        },
+        "paths": {
+            "/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "operationId": "openapi",
+                    "responses": {"200": _json({"type": "object"}), **_error_responses()},
+                }
+            },
+            "/connections/catalog": {
+                "get": {
+                    "summary": "Every provider with its fields, capabilities and connection status",
+                    "operationId": "catalog",
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "providers": {"type": "array", "items": {"type": "object"}},
+                                    "integrations": {"type": "array", "items": {"type": "object"}},
+                                },
+                            }
+                        ),
+                        **_error_responses(),
+                    },
+                }
+            },
+            "/providers/{provider_id}/connection": {
+                "parameters": [PROVIDER_ID],
+                "get": {
+                    "summary": "A provider's connection state (never the secret)",
+                    "operationId": "connectionGet",
+                    "responses": {
+                        "200": _json(
+                            {"type": "object", "properties": {"connection": connection_ref}}
+                        ),
+                        **_error_responses(404),
+                    },
+                },
+                "delete": {
+                    "summary": "Disconnect: remove the stored credential",
+                    "operationId": "connectionDelete",
+                    "responses": {
+                        "200": _json(
+                            {"type": "object", "properties": {"connection": connection_ref}}
+                        ),
+                        **_error_responses(404, 409),
+                    },
+                },
+            },
+            "/providers/{provider_id}/connection/disconnect": {
+                "parameters": [PROVIDER_ID],
+                "post": {
+                    "summary": "Alias of DELETE .../connection",
+                    "operationId": "connectionDisconnect",
+                    "responses": {
+                        "200": _json({"type": "object"}),
+                        **_error_responses(404, 409, 415),
+                    },
+                },
+            },
+        },
+    }
+
+
+@api_view(["GET"])
+def openapi_view(request: HttpRequest):
+    return build()

@@ -1,0 +1,210 @@
+"""Koda control plane settings, read from the environment through strict helpers.
+
+Every variable is listed in `.env.example`. A malformed boolean or integer stops start-up with
+an error naming the variable (environs raises `EnvValidationError`), never silently means False.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from environs import Env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = Env()
+
+DEBUG = env.bool("KODA_DEBUG", False)
+DATA_DIR = Path(env.str("KODA_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def _key_from_env_or_file(name: str, filename: str) -> str:
+    """Read a key from the environment; in development, generate it once into the data dir.
+
+    The file is created with mode 0600 and O_EXCL, so two processes starting together agree on
+    one key (the loser reads the winner's file) and the key is never world-readable.
+    """
+    value = env.str(name, "")
+    if value:
+        return value
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            f"{name} is not set. Set it in the environment (it is only generated automatically "
+            f"when KODA_DEBUG=true). Generate one with: python -c 'import secrets; "
+            f"print(secrets.token_urlsafe(50))'"
+        )
+    path = DATA_DIR / filename
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        value = path.read_text().strip()
+        if not value:
+            raise ImproperlyConfigured(
+                f"{path} is empty; delete it to generate a new key"
+            ) from None
+        return value
+    value = secrets.token_urlsafe(50)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+    return value
+
+
+SECRET_KEY = _key_from_env_or_file("KODA_SECRET_KEY", "secret_key")
+# Kept apart from SECRET_KEY so rotating one does not touch the other (see koda/crypto.py).
+KODA_ENCRYPTION_KEY = _key_from_env_or_file("KODA_ENCRYPTION_KEY", "encryption_key")
+KODA_ENCRYPTION_KEY_PREVIOUS = env.str("KODA_ENCRYPTION_KEY_PREVIOUS", "")
+
+ALLOWED_HOSTS = env.list("KODA_ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
+KODA_ALLOW_PRIVATE_BASE_URLS = env.bool("KODA_ALLOW_PRIVATE_BASE_URLS", False)
+KODA_VERIFY_TIMEOUT_SECONDS = env.float("KODA_VERIFY_TIMEOUT_SECONDS", 10.0)
+KODA_HEALTH_INTERVAL_SECONDS = env.int("KODA_HEALTH_INTERVAL_SECONDS", 300)
+KODA_MODELS_DIR = Path(env.str("KODA_MODELS_DIR", str(DATA_DIR / "models")))
+KODA_MODEL_MIRROR_URL = env.str("KODA_MODEL_MIRROR_URL", "")
+KODA_OPERATOR_USERNAME = env.str("KODA_OPERATOR_USERNAME", "")
+KODA_OPERATOR_PASSWORD = env.str("KODA_OPERATOR_PASSWORD", "")
+if KODA_VERIFY_TIMEOUT_SECONDS <= 0:
+    raise ImproperlyConfigured("KODA_VERIFY_TIMEOUT_SECONDS must be greater than 0")
+
+# Largest JSON body the API accepts; larger bodies get 413 before they are parsed.
+KODA_API_MAX_BODY_BYTES = 64 * 1024
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "axes",
+    "koda",
+    "providers",
+    "connections",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "koda.middleware.OperatorRequiredMiddleware",
+    # Last, as django-axes asks: it turns a lockout signalled by the backend into a response.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+ROOT_URLCONF = "koda.urls"
+WSGI_APPLICATION = "koda.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.config(
+        env="DATABASE_URL",
+        default=f"sqlite:///{DATA_DIR / 'koda.sqlite3'}",
+        conn_max_age=60,
+        conn_health_checks=True,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
+
+# The operator session (design §7): the cookie name is part of the documented curl usage.
+SESSION_COOKIE_NAME = "koda_operator_session"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_AGE = env.int("KODA_SESSION_AGE_SECONDS", 12 * 3600)
+CSRF_COOKIE_NAME = "koda_csrftoken"
+CSRF_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_TRUSTED_ORIGINS = env.list("KODA_CSRF_TRUSTED_ORIGINS", [])
+
+# Production hardening; `manage.py check --deploy` is clean with KODA_DEBUG=false.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_SSL_REDIRECT = env.bool("KODA_SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env.int("KODA_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("KODA_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("KODA_HSTS_PRELOAD", False)
+if env.bool("KODA_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# Login throttling (django-axes): after 5 failures for one username from one address, that pair
+# is locked out for 15 minutes. Attempts live in the database, so every gunicorn worker agrees.
+AXES_FAILURE_LIMIT = env.int("KODA_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("KODA_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "koda/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "koda.crypto.RedactingFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
+    "root": {"handlers": ["console"], "level": env.str("KODA_LOG_LEVEL", "INFO")},
+    "loggers": {"axes": {"level": "WARNING"}},
+}

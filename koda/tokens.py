@@ -1,0 +1,70 @@
+"""API tokens: creation (the plaintext is returned once), lookup by hash, revocation."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
+
+from koda.audit import audit_record
+from koda.models import ApiToken
+
+TOKEN_PREFIX = "koda_"
+
+
+def _hash(token: str) -> str:
+    # Tokens carry 256 bits of randomness, so a fast hash is enough (no stretching needed).
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def api_token_create(*, operator: AbstractBaseUser, name: str, via: str) -> tuple[ApiToken, str]:
+    """Make a token; returns the row and the plaintext, which is never stored or shown again."""
+    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        operator=operator,
+        name=name.strip()[:100] or "token",
+        token_hash=_hash(plaintext),
+        prefix=plaintext[:9],
+    )
+    audit_record(
+        actor=operator,
+        via=via,
+        action="api_token.create",
+        target=f"api_token:{token.pk}",
+        diff={"name": token.name, "prefix": token.prefix},
+    )
+    return token, plaintext
+
+
+def api_token_authenticate(plaintext: str) -> ApiToken | None:
+    """The active token with this plaintext whose operator may still use the API, else None."""
+    if not plaintext.startswith(TOKEN_PREFIX):
+        return None
+    token = (
+        ApiToken.objects.select_related("operator")
+        .filter(token_hash=_hash(plaintext), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not (token.operator.is_active and token.operator.is_staff):
+        return None
+    now = timezone.now()
+    # Touch last_used_at at most once a minute, so a busy script does not write on every call.
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
+
+
+def api_token_revoke(*, token: ApiToken, actor: AbstractBaseUser, via: str) -> None:
+    updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if updated:
+        audit_record(
+            actor=actor,
+            via=via,
+            action="api_token.revoke",
+            target=f"api_token:{token.pk}",
+            diff={"name": token.name},
+        )

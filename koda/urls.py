@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from connections import views as connection_views
+from koda import views
+
+urlpatterns = [
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("healthz", views.healthz, name="healthz"),
+    path("tokens/", views.tokens, name="tokens"),
+    path("tokens/<int:token_id>/revoke", views.token_revoke, name="token-revoke"),
+    path("", connection_views.providers, name="providers"),
+    path("providers/<str:provider_id>/", connection_views.provider_detail, name="provider"),
+    path("admin/", admin.site.urls),
+    path("api/control-plane/", include("koda.api_urls")),
+]

@@ -1,0 +1,81 @@
+"""The provider registry and the catalog endpoint (design §4, §7)."""
+
+from __future__ import annotations
+
+from connections.models import Connection, Status
+from providers.registry import ALIASES, PROVIDERS, get_provider
+
+DESIGN_IDS = [
+    "anthropic",
+    "openai",
+    "google",
+    "ollama",
+    "elevenlabs",
+    "perplexity",
+    "mistral",
+    "qwen",
+    "kimi",
+    "groq",
+    "deepseek",
+    "xai",
+    "openrouter",
+    "llamacpp",
+    "mlx",
+    "kokoro",
+    "whispercpp",
+]
+
+
+def test_it_registers_exactly_the_seventeen_design_providers():
+    assert list(PROVIDERS) == DESIGN_IDS
+    for provider_id, provider in PROVIDERS.items():
+        assert provider.id == provider_id
+        assert provider.name and provider.good_for and provider.docs_url.startswith("https://")
+        assert provider.capabilities and provider.auth_methods
+
+
+def test_it_marks_every_api_key_field_secret():
+    for provider in PROVIDERS.values():
+        for fields in provider.auth_methods.values():
+            for field in fields:
+                assert field.secret == (field.name == "api_key"), (provider.id, field.name)
+
+
+def test_it_resolves_aliases_to_stored_ids():
+    assert {alias: get_provider(alias).id for alias in ALIASES} == {
+        "claude": "anthropic",
+        "codex": "openai",
+        "gemini": "google",
+    }
+    assert get_provider("nope") is None
+
+
+def test_it_lists_the_catalog_with_each_connection_status(api):
+    Connection.objects.create(
+        provider_id="groq",
+        auth_method="api_key",
+        secret="gsk_" + "s" * 40,
+        secret_hint="gsk_…ssss",
+        status=Status.FAILING,
+    )
+    response = api.get("/connections/catalog")
+    assert response.status_code == 200
+    providers = response.json()["providers"]
+    assert [p["id"] for p in providers] == DESIGN_IDS
+    by_id = {p["id"]: p for p in providers}
+    assert by_id["groq"]["connection"]["status"] == "failing"
+    assert by_id["groq"]["connection"]["secret_hint"] == "gsk_…ssss"
+    assert by_id["openai"]["connection"]["status"] == "not_configured"
+    openai_fields = {f["name"]: f for f in by_id["openai"]["auth_methods"][0]["fields"]}
+    assert set(openai_fields) == {"api_key", "base_url", "organization", "project"}
+    assert openai_fields["api_key"]["secret"] is True
+    assert "s" * 40 not in response.content.decode()
+    assert set(by_id["elevenlabs"]["capabilities"]) == {"tts", "stt"}
+
+
+def test_it_reads_the_catalog_in_constant_queries(api, django_assert_max_num_queries):
+    for provider_id in DESIGN_IDS[:10]:
+        Connection.objects.create(provider_id=provider_id, auth_method="api_key", secret="k" * 30)
+    # auth (token + touch) + one query for every connection, whatever their number
+    with django_assert_max_num_queries(3):
+        assert api.get("/connections/catalog").status_code == 200

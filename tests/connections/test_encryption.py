@@ -1,0 +1,95 @@
+"""Secrets are encrypted at rest under KODA_ENCRYPTION_KEY, and can be rotated to a new key."""
+
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from django.db import connection as db
+
+from connections.models import Connection
+from koda.crypto import InvalidToken, is_current, secret_hint
+
+SECRET = "sk-proj-KnownPlaintextSecret-0123456789abcdefWXYZ"
+
+
+def raw_secret_column() -> bytes:
+    with db.cursor() as cursor:
+        cursor.execute("SELECT secret FROM connections_connection")
+        return bytes(cursor.fetchone()[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_never_writes_the_secret_in_plaintext():
+    Connection.objects.create(
+        provider_id="openai", auth_method="api_key", secret=SECRET, secret_hint=secret_hint(SECRET)
+    )
+    raw = raw_secret_column()
+    assert SECRET.encode() not in raw and b"KnownPlaintext" not in raw
+    assert Connection.objects.get().secret == SECRET
+    if db.vendor == "sqlite":
+        # Scan the database file itself (and its journal), not only what the driver returns.
+        db.close()
+        path = Path(settings.DATABASES["default"]["NAME"])
+        if path.exists():  # file-backed SQLite; the in-memory test DB is covered by the column
+            for file in path.parent.glob(path.name + "*"):
+                assert b"KnownPlaintext" not in file.read_bytes()
+
+
+@pytest.mark.django_db
+def test_it_keeps_the_hint_to_the_last_four_characters():
+    assert secret_hint(SECRET) == "sk-proj-…WXYZ"
+    assert secret_hint("AIzaSyA1234567890abcdefghijklmnopqrstu") == "…rstu"
+    assert secret_hint("short") == "…"
+
+
+@pytest.mark.django_db
+def test_it_does_not_depend_on_secret_key(settings):
+    Connection.objects.create(provider_id="groq", auth_method="api_key", secret=SECRET)
+    settings.SECRET_KEY = "a-completely-different-secret-key-" + "z" * 30
+    assert Connection.objects.get().secret == SECRET
+
+
+@pytest.mark.django_db
+def test_it_refuses_to_read_a_secret_under_an_unknown_key(settings):
+    Connection.objects.create(provider_id="groq", auth_method="api_key", secret=SECRET)
+    settings.KODA_ENCRYPTION_KEY = "another-key-" + "q" * 40
+    with pytest.raises(InvalidToken) as excinfo:
+        Connection.objects.get()
+    assert SECRET not in str(excinfo.value)
+
+
+@pytest.mark.django_db
+def test_it_rotates_every_secret_to_the_new_key(settings):
+    Connection.objects.create(provider_id="groq", auth_method="api_key", secret=SECRET)
+    old_ciphertext = raw_secret_column()
+    settings.KODA_ENCRYPTION_KEY_PREVIOUS = settings.KODA_ENCRYPTION_KEY
+    settings.KODA_ENCRYPTION_KEY = "the-new-encryption-key-" + "n" * 40
+    assert not is_current(raw_secret_column())
+    out = StringIO()
+    call_command("rotate_encryption_key", stdout=out)
+    assert "Re-encrypted 1 secret(s)" in out.getvalue()
+    assert raw_secret_column() != old_ciphertext and is_current(raw_secret_column())
+    settings.KODA_ENCRYPTION_KEY_PREVIOUS = ""
+    assert Connection.objects.get().secret == SECRET
+
+
+@pytest.mark.django_db
+def test_it_rotates_nothing_when_a_secret_cannot_be_read(settings):
+    Connection.objects.create(provider_id="groq", auth_method="api_key", secret=SECRET)
+    before = raw_secret_column()
+    settings.KODA_ENCRYPTION_KEY = "wrong-" + "w" * 40
+    with pytest.raises(CommandError, match="nothing was changed"):
+        call_command("rotate_encryption_key")
+    assert raw_secret_column() == before
+
+
+@pytest.mark.django_db
+def test_it_leaves_the_secret_out_of_dumpdata():
+    Connection.objects.create(provider_id="groq", auth_method="api_key", secret=SECRET)
+    out = StringIO()
+    call_command("dumpdata", "connections", stdout=out)
+    assert "KnownPlaintext" not in out.getvalue()

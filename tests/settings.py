@@ -1,0 +1,16 @@
+"""The real settings, with the environment a test run needs filled in where the caller left it
+empty (keys, a throwaway data dir). Tests of the settings themselves run koda.settings in a
+subprocess with an explicit environment."""
+
+import os
+import tempfile
+
+os.environ.setdefault("KODA_SECRET_KEY", "test-secret-key-" + "x" * 40)
+os.environ.setdefault("KODA_ENCRYPTION_KEY", "test-encryption-key-" + "y" * 40)
+os.environ.setdefault("KODA_DATA_DIR", tempfile.mkdtemp(prefix="koda-test-"))
+os.environ.setdefault("KODA_SECURE_SSL_REDIRECT", "false")
+
+from koda.settings import *  # noqa: F403
+
+# Password hashing at production strength costs ~0.5 s a user; tests make many users.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
