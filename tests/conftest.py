@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import socket
 
 import pytest
 from django.core.management import call_command
@@ -21,6 +23,52 @@ def _collected_static(tmp_path_factory, django_db_blocker):
 
     settings.STATIC_ROOT = tmp_path_factory.mktemp("static")
     call_command("collectstatic", interactive=False, verbosity=0)
+
+
+# Provider hosts resolve to a public address here; `responses` answers their requests. Any other
+# name fails to resolve, so no test can reach the internet by accident (design: no test does).
+FAKE_PUBLIC_ADDRESS = "104.16.0.1"
+
+
+@pytest.fixture(autouse=True)
+def _offline_dns(monkeypatch):
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host in ("localhost", "127.0.0.1", "::1") or _is_ip(host):
+            return real(host, port, *args, **kwargs)
+        if host.endswith(FAKE_DNS_SUFFIXES):
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (FAKE_PUBLIC_ADDRESS, port or 443))]
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+FAKE_DNS_SUFFIXES = (
+    "anthropic.com",
+    "openai.com",
+    "googleapis.com",
+    "ollama.com",
+    "elevenlabs.io",
+    "perplexity.ai",
+    "mistral.ai",
+    "aliyuncs.com",
+    "moonshot.ai",
+    "moonshot.cn",
+    "groq.com",
+    "deepseek.com",
+    "x.ai",
+    "openrouter.ai",
+    "gateway.example",
+)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 @pytest.fixture

@@ -1,0 +1,109 @@
+"""The HTTP seam: egress policy, timeouts against real sockets, no redirects, redaction."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+import responses
+
+from providers import http
+
+
+class DripServer:
+    """Answers with headers at once, then one byte of body every 0.2 s: never finishes."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.port = self.sock.getsockname()[1]
+        self.stop = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        conn, _ = self.sock.accept()
+        conn.recv(4096)
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+        )
+        while not self.stop.is_set():
+            try:
+                conn.sendall(b" ")
+            except OSError:
+                return
+            time.sleep(0.2)
+        conn.close()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.sock.close()
+
+
+def test_it_bounds_the_whole_answer_not_just_each_read(settings):
+    server = DripServer()
+    started = time.monotonic()
+    try:
+        with pytest.raises(http.TransportFailed) as excinfo:
+            http.probe("GET", f"http://127.0.0.1:{server.port}/", local=True, timeout=1.0)
+    finally:
+        server.close()
+    assert excinfo.value.kind == "timeout"
+    assert time.monotonic() - started < 3
+
+
+@pytest.mark.parametrize(
+    ("url", "local", "private_ok", "refused"),
+    [
+        ("http://api.openai.com/v1", False, False, True),  # cloud needs https
+        ("https://127.0.0.1:8443", False, False, True),  # cloud needs a public address
+        ("https://127.0.0.1:8443", False, True, False),  # ...unless private base URLs are allowed
+        ("http://127.0.0.1:11434", True, False, False),  # local providers may use loopback
+        ("http://169.254.169.254/latest/meta-data", True, True, True),  # metadata: always refused
+        ("http://[::ffff:169.254.169.254]/", True, True, True),  # ...also IPv4-mapped
+        ("https://user:pass@api.openai.com/v1", False, False, True),  # no userinfo
+        ("ftp://api.openai.com/", False, True, True),
+        ("https://api.openai.com/v1", False, False, False),
+    ],
+)
+def test_it_applies_the_egress_policy(settings, url, local, private_ok, refused):
+    settings.KODA_ALLOW_PRIVATE_BASE_URLS = private_ok
+    if refused:
+        with pytest.raises(http.EgressRefused):
+            http.check_destination(url, local=local)
+    else:
+        http.check_destination(url, local=local)
+
+
+@responses.activate
+def test_it_redacts_secrets_from_body_and_headers():
+    secret = "sk-proj-SeamRedactionTest-0123456789abcdef"
+    responses.add(
+        "GET",
+        "https://api.openai.com/v1/models",
+        status=401,
+        json={"error": {"message": f"bad key {secret}"}},
+        headers={"X-Echo": f"Bearer {secret}"},
+    )
+    answer = http.probe(
+        "GET",
+        "https://api.openai.com/v1/models",
+        headers={"Authorization": f"Bearer {secret}"},
+        secrets=(secret,),
+    )
+    assert secret not in answer.text and secret not in str(answer.headers)
+    assert answer.is_json and answer.status == 401
+
+
+@responses.activate
+def test_it_does_not_follow_a_redirect():
+    responses.add(
+        "GET",
+        "https://api.openai.com/v1/models",
+        status=307,
+        headers={"Location": "https://elsewhere.example/models"},
+    )
+    answer = http.probe("GET", "https://api.openai.com/v1/models")
+    assert answer.status == 307 and len(responses.calls) == 1
