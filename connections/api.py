@@ -5,8 +5,17 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from connections import selectors, services
-from koda.api import Conflict, NotFound, api_view, parse_json
-from providers.base import Provider
+from connections.forms import ApiKeyForm, DefaultModelForm
+from koda.api import (
+    ApiError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    Unprocessable,
+    api_view,
+    parse_json,
+)
+from providers.base import AuthMethod, Provider
 from providers.registry import get_provider
 
 
@@ -21,6 +30,25 @@ def _provider(provider_id: str) -> Provider:
     return provider
 
 
+def _not_configured(provider: Provider) -> Conflict:
+    return Conflict(
+        f"{provider.name} is not configured.",
+        code="not_configured",
+        details={"provider_id": provider.id},
+    )
+
+
+def _state(provider: Provider, connection=None) -> dict:
+    if connection is None:
+        connection = selectors.connection_get(provider)
+    return selectors.connection_state(provider, connection)
+
+
+def _form_errors(form) -> InvalidInput:
+    fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
+    return InvalidInput("Some fields are invalid.", details={"fields": fields})
+
+
 @api_view(["GET"])
 def catalog(request: HttpRequest):
     return {"providers": selectors.catalog_list(), "integrations": []}
@@ -32,7 +60,7 @@ def connection(request: HttpRequest, provider_id: str):
     if request.method == "DELETE":
         parse_json(request, allowed={})
         return _disconnect(request, provider)
-    return {"connection": selectors.connection_state(provider, selectors.connection_get(provider))}
+    return {"connection": _state(provider)}
 
 
 @api_view(["POST"])
@@ -48,5 +76,86 @@ def _disconnect(request: HttpRequest, provider: Provider) -> dict:
             provider=provider, actor=request.user, via="api", request=request
         )
     except services.NotConfigured:
-        raise Conflict(f"{provider.name} is not configured.", code="not_configured") from None
+        raise _not_configured(provider) from None
     return {"connection": selectors.connection_state(provider, None)}
+
+
+@api_view(["PUT"])
+def connection_api_key(request: HttpRequest, provider_id: str):
+    provider = _provider(provider_id)
+    fields = provider.auth_methods.get(AuthMethod.API_KEY)
+    if fields is None:
+        raise ApiError(
+            f"{provider.name} does not take an API key.",
+            code="unsupported_auth_method",
+            details={"auth_methods": list(provider.auth_methods)},
+        )
+    body = parse_json(request, allowed={f.name: str for f in fields}, required=["api_key"])
+    form = ApiKeyForm(body, provider=provider)
+    if not form.is_valid():
+        raise _form_errors(form)
+    stored, result = services.connection_configure_api_key(
+        provider=provider, actor=request.user, via="api", request=request, **form.cleaned_data
+    )
+    if stored is None:
+        raise Unprocessable(
+            result.message,
+            code="verification_failed",
+            details={"verification": result.as_dict(), "connection": _state(provider)},
+        )
+    return {"connection": _state(provider, stored), "verification": result.as_dict()}
+
+
+@api_view(["POST"])
+def connection_verify(request: HttpRequest, provider_id: str):
+    provider = _provider(provider_id)
+    parse_json(request, allowed={})
+    try:
+        stored, result = services.connection_verify(
+            provider=provider, actor=request.user, via="api", request=request
+        )
+    except services.NotConfigured:
+        raise _not_configured(provider) from None
+    return {"connection": _state(provider, stored), "verification": result.as_dict()}
+
+
+@api_view(["PUT"])
+def connection_default_model(request: HttpRequest, provider_id: str):
+    provider = _provider(provider_id)
+    body = parse_json(request, allowed={"model": str}, required=["model"])
+    current = selectors.connection_get(provider)
+    if current is None:
+        raise _not_configured(provider)
+    choices = [m["id"] for m in current.discovered_models]
+    form = DefaultModelForm(body, choices=choices)
+    if not form.is_valid():
+        error = _form_errors(form)
+        error.code = "unknown_model"
+        error.details["models"] = choices
+        raise error
+    try:
+        stored = services.connection_set_default_model(
+            provider=provider,
+            model=form.cleaned_data["model"],
+            actor=request.user,
+            via="api",
+            request=request,
+        )
+    except services.NotConfigured:
+        raise _not_configured(provider) from None
+    except services.UnknownModel:  # the models changed between the read and the write
+        raise InvalidInput("That model is no longer offered.", code="unknown_model") from None
+    return {"connection": _state(provider, stored)}
+
+
+@api_view(["GET"])
+def connection_models(request: HttpRequest, provider_id: str):
+    provider = _provider(provider_id)
+    current = selectors.connection_get(provider)
+    if current is None:
+        raise _not_configured(provider)
+    return {
+        "provider_id": provider.id,
+        "default_model": current.default_model or None,
+        "models": current.discovered_models,
+    }

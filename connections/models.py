@@ -48,6 +48,15 @@ class Connection(models.Model):
     def __str__(self) -> str:
         return f"{self.provider_id} ({self.status})"
 
+    @property
+    def is_ready(self) -> bool:
+        """Verified, with a default model where the provider needs one (issue 3)."""
+        from providers.registry import PROVIDERS
+
+        provider = PROVIDERS.get(self.provider_id)
+        needs_default = bool(provider and provider.needs_default_model)
+        return self.status == Status.VERIFIED and (bool(self.default_model) or not needs_default)
+
 
 class Trigger(models.TextChoices):
     WIZARD = "wizard"
@@ -72,6 +81,9 @@ class HealthSnapshot(models.Model):
     raw_error = models.TextField(blank=True)  # redacted, at most 4 KB
     probe = models.CharField(max_length=2100, blank=True)
     trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    # True when the check was of a new credential that was refused and not saved: it tells the
+    # story of a failed rotation without changing the stored connection's health.
+    candidate = models.BooleanField(default=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

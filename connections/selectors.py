@@ -17,6 +17,7 @@ def connection_state(provider: Provider, connection: Connection | None) -> dict:
         return {
             "provider_id": provider.id,
             "status": Status.NOT_CONFIGURED.value,
+            "ready": False,
             "auth_method": None,
             "secret_hint": None,
             "base_url": None,
@@ -41,6 +42,7 @@ def connection_state(provider: Provider, connection: Connection | None) -> dict:
     return {
         "provider_id": provider.id,
         "status": connection.status,
+        "ready": connection.is_ready,
         "auth_method": connection.auth_method,
         "secret_hint": connection.secret_hint or None,
         "base_url": connection.base_url or None,

@@ -22,5 +22,25 @@ urlpatterns = [
         connections_api.connection_disconnect,
         name="connection-disconnect",
     ),
+    path(
+        "providers/<str:provider_id>/connection/api-key",
+        connections_api.connection_api_key,
+        name="connection-api-key",
+    ),
+    path(
+        "providers/<str:provider_id>/connection/verify",
+        connections_api.connection_verify,
+        name="connection-verify",
+    ),
+    path(
+        "providers/<str:provider_id>/connection/default-model",
+        connections_api.connection_default_model,
+        name="connection-default-model",
+    ),
+    path(
+        "providers/<str:provider_id>/models",
+        connections_api.connection_models,
+        name="connection-models",
+    ),
     re_path(r"^(?P<rest>.*)$", not_found, name="not-found"),
 ]

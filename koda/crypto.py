@@ -96,13 +96,32 @@ class EncryptedTextField(models.BinaryField):
         return ""
 
 
+# Vendors' published key prefixes. Only these are shown: a prefix guessed from the key's own
+# characters could reveal part of its random body.
+_KNOWN_PREFIXES = (
+    "sk-ant-api03-",
+    "sk-ant-oat01-",
+    "sk-proj-",
+    "sk-svcacct-",
+    "sk-admin-",
+    "sk-or-v1-",
+    "sk-kimi-",
+    "sk-",
+    "sk_",
+    "gsk_",
+    "xai-",
+    "pplx-",
+    "AIza",
+    "koda_",
+)
+
+
 def secret_hint(secret: str) -> str:
-    """A safe reminder of a key: its recognisable prefix and last 4 characters (`sk-…abcd`)."""
+    """A safe reminder of a key: its published prefix and last 4 characters (`sk-proj-…abcd`)."""
     secret = secret.strip()
     if len(secret) < 12:
-        return "…" + secret[-2:] if len(secret) >= 6 else "…"
-    prefix = re.match(r"^[A-Za-z]+[-_](?:[A-Za-z]+[-_])?", secret)
-    head = prefix.group(0) if prefix and len(prefix.group(0)) <= 12 else ""
+        return "…"  # too short to show any part of it safely
+    head = next((p for p in _KNOWN_PREFIXES if secret.startswith(p)), "")
     return f"{head}…{secret[-4:]}"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from koda.api import api_view
+from providers.base import Outcome
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 PROVIDER_ID = {
@@ -62,15 +63,83 @@ CONNECTION_STATE = {
                 "failing_since",
             )
         },
+        "ready": {
+            "type": "boolean",
+            "description": "Verified, with a default model where one is needed.",
+        },
         "models": {"type": "array", "items": {"type": "string"}},
         "last_check": {"type": ["object", "null"]},
     },
 }
 
 
+OUTCOMES = [str(o) for o in Outcome]
+
+VERIFICATION = {
+    "type": "object",
+    "required": [
+        "ok",
+        "outcome",
+        "message",
+        "remedy",
+        "http_status",
+        "raw_error",
+        "probe",
+        "latency_ms",
+        "checked_at",
+        "models",
+    ],
+    "properties": {
+        "ok": {"type": "boolean"},
+        "outcome": {"type": "string", "enum": OUTCOMES},
+        "message": {"type": "string"},
+        "remedy": {"type": "string"},
+        "http_status": {"type": ["integer", "null"]},
+        "raw_error": {
+            "type": "string",
+            "description": "The provider's body, secret redacted, at most 4 KB.",
+        },
+        "probe": {"type": "string", "examples": ["GET https://api.openai.com/v1/models"]},
+        "latency_ms": {"type": "integer"},
+        "checked_at": {"type": "string", "format": "date-time"},
+        "models": {"type": "array", "items": {"type": "string"}},
+        "notes": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "What was and was not checked.",
+        },
+    },
+}
+
+
+def _body(properties: dict, required: list[str]) -> dict:
+    return {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": properties,
+                    "required": required,
+                    "additionalProperties": False,
+                }
+            }
+        },
+    }
+
+
 def build() -> dict:
     connection_ref = {"$ref": "#/components/schemas/ConnectionState"}
-    return {
+    with_verification = _json(
+        {
+            "type": "object",
+            "properties": {
+                "connection": connection_ref,
+                "verification": {"$ref": "#/components/schemas/Verification"},
+            },
+        }
+    )
+    doc = {
         "openapi": "3.1.0",
         "info": {
             "title": "Koda control plane API",
@@ -101,6 +170,7 @@ def build() -> dict:
                     },
                 },
                 "ConnectionState": CONNECTION_STATE,
+                "Verification": VERIFICATION,
             },
         },
         "paths": {
@@ -165,6 +235,76 @@ def build() -> dict:
             },
         },
     }
+    doc["paths"].update(
+        {
+            "/providers/{provider_id}/connection/api-key": {
+                "parameters": [PROVIDER_ID],
+                "put": {
+                    "summary": "Verify an API key and store it only if it round-trips",
+                    "description": "A refused key is never stored and leaves an existing "
+                    "credential untouched (422 verification_failed, with "
+                    "details.verification). organization/project exist for OpenAI only.",
+                    "operationId": "connectionPutApiKey",
+                    "requestBody": _body(
+                        {
+                            "api_key": {"type": "string", "maxLength": 1024},
+                            "base_url": {"type": "string", "format": "uri"},
+                            "organization": {"type": "string"},
+                            "project": {"type": "string"},
+                        },
+                        ["api_key"],
+                    ),
+                    "responses": {
+                        "200": with_verification,
+                        **_error_responses(400, 404, 413, 415, 422),
+                    },
+                },
+            },
+            "/providers/{provider_id}/connection/verify": {
+                "parameters": [PROVIDER_ID],
+                "post": {
+                    "summary": "Re-verify the stored credential and record a snapshot",
+                    "operationId": "connectionVerify",
+                    "responses": {"200": with_verification, **_error_responses(404, 409, 415)},
+                },
+            },
+            "/providers/{provider_id}/connection/default-model": {
+                "parameters": [PROVIDER_ID],
+                "put": {
+                    "summary": "Set the default model (one of the discovered models)",
+                    "operationId": "connectionPutDefaultModel",
+                    "requestBody": _body({"model": {"type": "string"}}, ["model"]),
+                    "responses": {
+                        "200": _json(
+                            {"type": "object", "properties": {"connection": connection_ref}}
+                        ),
+                        **_error_responses(400, 404, 409, 415),
+                    },
+                },
+            },
+            "/providers/{provider_id}/models": {
+                "parameters": [PROVIDER_ID],
+                "get": {
+                    "summary": "The models discovered by the last successful verification",
+                    "operationId": "connectionModels",
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "provider_id": {"type": "string"},
+                                    "default_model": {"type": ["string", "null"]},
+                                    "models": {"type": "array", "items": {"type": "object"}},
+                                },
+                            }
+                        ),
+                        **_error_responses(404, 409),
+                    },
+                },
+            },
+        }
+    )
+    return doc
 
 
 @api_view(["GET"])

@@ -12,6 +12,26 @@ urlpatterns = [
     path("tokens/<int:token_id>/revoke", views.token_revoke, name="token-revoke"),
     path("", connection_views.providers, name="providers"),
     path("providers/<str:provider_id>/", connection_views.provider_detail, name="provider"),
+    path(
+        "providers/<str:provider_id>/configure",
+        connection_views.provider_configure,
+        name="provider-configure",
+    ),
+    path(
+        "providers/<str:provider_id>/verify",
+        connection_views.provider_verify,
+        name="provider-verify",
+    ),
+    path(
+        "providers/<str:provider_id>/default-model",
+        connection_views.provider_default_model,
+        name="provider-default-model",
+    ),
+    path(
+        "providers/<str:provider_id>/disconnect",
+        connection_views.provider_disconnect,
+        name="provider-disconnect",
+    ),
     path("admin/", admin.site.urls),
     path("api/control-plane/", include("koda.api_urls")),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import json
 import socket
@@ -42,6 +43,31 @@ def _offline_dns(monkeypatch):
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+@pytest.fixture(autouse=True)
+def _no_internet(monkeypatch):
+    """Refuse any connection from this process to a non-loopback address: a test that forgot
+    to fake a provider fails as unreachable instead of reaching out."""
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def guard(address) -> None:
+        if (
+            isinstance(address, tuple)
+            and not ipaddress.ip_address(address[0].split("%")[0]).is_loopback
+        ):
+            raise OSError(errno.ENETUNREACH, f"tests may not connect to {address[0]}")
+
+    def connect(self, address):
+        guard(address)
+        return real_connect(self, address)
+
+    def connect_ex(self, address):
+        guard(address)
+        return real_connect_ex(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
 
 
 FAKE_DNS_SUFFIXES = (

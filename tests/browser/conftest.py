@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 
 import pytest
 
@@ -106,6 +107,11 @@ class _LiveServer:
 
     def stop(self) -> None:
         self.thread.terminate()
+        # Request threads outlive the server while the browser's keep-alive connections close;
+        # let them finish with the shared connection before it stops being shareable.
+        for thread in threading.enumerate():
+            if "process_request_thread" in thread.name:
+                thread.join(timeout=5)
         for conn in self.thread.connections_override.values():
             conn.dec_thread_sharing()
 

@@ -42,7 +42,9 @@ def test_it_never_writes_the_secret_in_plaintext():
 @pytest.mark.django_db
 def test_it_keeps_the_hint_to_the_last_four_characters():
     assert secret_hint(SECRET) == "sk-proj-…WXYZ"
-    assert secret_hint("AIzaSyA1234567890abcdefghijklmnopqrstu") == "…rstu"
+    assert secret_hint("AIzaSyA1234567890abcdefghijklmnopqrstu") == "AIza…rstu"
+    assert secret_hint("gsk_good_0123456789abcdef") == "gsk_…cdef"
+    assert secret_hint("abc-def_0123456789abcdef") == "…cdef"  # no guessed prefixes
     assert secret_hint("short") == "…"
 
 

@@ -33,5 +33,6 @@ def test_it_wires_htmx_and_the_csrf_header(operator_client):
 def test_it_shows_a_provider_page_and_404s_an_unknown_one(operator_client):
     response = operator_client.get("/providers/openai/")
     assert response.status_code == 200 and b"OpenAI" in response.content
-    assert operator_client.get("/providers/gemini/").status_code == 200
+    alias = operator_client.get("/providers/gemini/")
+    assert alias.status_code == 302 and alias["Location"] == "/providers/google/"
     assert operator_client.get("/providers/nope/").status_code == 404

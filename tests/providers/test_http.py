@@ -107,3 +107,10 @@ def test_it_does_not_follow_a_redirect():
     )
     answer = http.probe("GET", "https://api.openai.com/v1/models")
     assert answer.status == 307 and len(responses.calls) == 1
+
+
+def test_it_cannot_reach_the_internet_from_a_test():
+    # The suite's guard: a provider left unfaked fails as unreachable, it is never contacted.
+    with pytest.raises(http.TransportFailed) as excinfo:
+        http.probe("GET", "https://api.openai.com/v1/models", timeout=2)
+    assert excinfo.value.kind == "unreachable"

@@ -1,0 +1,101 @@
+"""The wizard's server side: full pages without JavaScript, fragments for HTMX."""
+
+from __future__ import annotations
+
+import pytest
+
+from connections.models import Connection
+from tests.fake_provider import FakeProvider
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def fake(settings):
+    settings.KODA_ALLOW_PRIVATE_BASE_URLS = True
+    provider = FakeProvider()
+    yield provider
+    provider.close()
+
+
+def configure(client, key, base_url, htmx=False, **extra):
+    return client.post(
+        "/providers/groq/configure",
+        {"api_key": key, "base_url": base_url, **extra},
+        headers=HTMX if htmx else {},
+    )
+
+
+def test_it_shows_exactly_the_provider_fields_with_the_key_masked(operator_client):
+    html = operator_client.get("/providers/openai/").content.decode()
+    for name in ("api_key", "base_url", "organization", "project"):
+        assert f'name="{name}"' in html
+    assert 'type="password" name="api_key"' in html
+    assert 'value="https://api.openai.com/v1"' in html
+    groq = operator_client.get("/providers/groq/").content.decode()
+    assert 'name="organization"' not in groq
+
+
+def test_it_explains_a_refused_key_in_place_and_keeps_nothing(operator_client, fake):
+    response = configure(operator_client, "gsk_wrong_key_0123456789", fake.base_url, htmx=True)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<div id="verify-result"')  # only the result panel
+    assert 'data-outcome="invalid_credentials"' in html
+    assert "Invalid API Key" in html and "What to do:" in html and "401" in html
+    assert f"GET {fake.base_url}/models" in html
+    assert "gsk_wrong_key_0123456789" not in html
+    assert not Connection.objects.exists()
+
+
+def test_it_moves_to_defaults_after_a_good_key(operator_client, fake):
+    response = configure(operator_client, "gsk_good_0123456789abcdef", fake.base_url, htmx=True)
+    assert response["HX-Retarget"] == "#wizard" and response["HX-Reswap"] == "outerHTML"
+    html = response.content.decode()
+    assert 'id="wizard"' in html and 'data-step="2"' in html
+    assert 'list="model-options"' in html and "llama-3.3-70b-versatile" in html
+    assert "gsk_good_0123456789abcdef" not in html and "gsk_…cdef" in html
+    response = operator_client.post(
+        "/providers/groq/default-model", {"model": "llama-3.3-70b-versatile"}, headers=HTMX
+    )
+    assert 'data-step="3"' in response.content.decode()
+    assert Connection.objects.get().default_model == "llama-3.3-70b-versatile"
+
+
+def test_it_works_without_javascript(operator_client, fake):
+    refused = configure(operator_client, "gsk_nope_0123456789", fake.base_url)
+    assert refused.status_code == 200 and b"<html" in refused.content
+    assert b'data-outcome="invalid_credentials"' in refused.content
+    assert fake.base_url.encode() in refused.content  # the non-secret fields stay filled
+    saved = configure(operator_client, "gsk_good_0123456789abcdef", fake.base_url)
+    assert saved.status_code == 302 and saved["Location"] == "/providers/groq/"
+    bad_model = operator_client.post("/providers/groq/default-model", {"model": "gpt-4o"})
+    assert b"Pick one of the models" in bad_model.content
+    assert Connection.objects.get().default_model == ""
+
+
+def test_it_shows_field_errors_without_calling_the_provider(operator_client, fake):
+    response = configure(operator_client, "has a space", "ftp://x", htmx=True)
+    html = response.content.decode()
+    assert "spaces or invisible characters" in html and "http(s) URL" in html
+
+
+def test_it_reverifies_and_disconnects(operator_client, fake):
+    configure(operator_client, "gsk_good_0123456789abcdef", fake.base_url)
+    page = operator_client.post("/providers/groq/verify", headers=HTMX).content.decode()
+    assert 'data-outcome="ok"' in page and "Verify now" in page and "Replace key" in page
+    response = operator_client.post("/providers/groq/disconnect", headers=HTMX)
+    assert response["HX-Redirect"] == "/providers/groq/"
+    assert not Connection.objects.exists()
+
+
+def test_it_keeps_the_old_key_when_a_replacement_is_refused(operator_client, fake):
+    configure(operator_client, "gsk_good_0123456789abcdef", fake.base_url)
+    page = operator_client.get("/providers/groq/?replace=1").content.decode()
+    assert "stays in use until the new one verifies" in page
+    response = configure(
+        operator_client, "gsk_broke_0123456789", fake.base_url, htmx=True, replacing="1"
+    )
+    html = response.content.decode()
+    assert 'data-outcome="billing"' in html and "gsk_…cdef" in html
+    assert Connection.objects.get().secret == "gsk_good_0123456789abcdef"
