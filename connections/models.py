@@ -39,6 +39,12 @@ class Connection(models.Model):
     last_message = models.CharField(max_length=500, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     last_latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    last_remedy = models.CharField(max_length=500, blank=True)
+    last_ok_at = models.DateTimeField(null=True, blank=True)
+    # Sweep scheduling: when the next health check is due, and how many checks in a row failed
+    # with a transient outcome (the backoff grows with it, so a sweep never hammers a provider).
+    next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -78,6 +84,7 @@ class HealthSnapshot(models.Model):
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)
     latency_ms = models.PositiveIntegerField(default=0)
     message = models.CharField(max_length=500)
+    remedy = models.CharField(max_length=500, blank=True)
     raw_error = models.TextField(blank=True)  # redacted, at most 4 KB
     probe = models.CharField(max_length=2100, blank=True)
     trigger = models.CharField(max_length=16, choices=Trigger.choices)

@@ -8,8 +8,10 @@ snapshot) and audited, so a failed rotation is visible.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -92,6 +94,17 @@ def snapshot_record(
     )
 
 
+def next_check_delay(connection: Connection, result: VerificationResult) -> timedelta:
+    """When to check again: the normal interval, or for transient failures an exponential
+    backoff (and never sooner than the provider's Retry-After), capped."""
+    interval = settings.KODA_HEALTH_INTERVAL_SECONDS
+    if result.ok or not result.outcome.is_transient:
+        return timedelta(seconds=interval)
+    backoff = interval * 2 ** min(connection.consecutive_failures, 10)
+    backoff = max(backoff, result.retry_after_seconds or 0)
+    return timedelta(seconds=min(backoff, max(settings.KODA_HEALTH_MAX_BACKOFF_SECONDS, interval)))
+
+
 def _apply_check(connection: Connection, result: VerificationResult) -> None:
     """Fold one check into the connection's status: ok verifies, transient outcomes degrade,
     the others fail; `failing_since` marks the first check of a bad run."""
@@ -102,6 +115,8 @@ def _apply_check(connection: Connection, result: VerificationResult) -> None:
             now,
             None,
         )
+        connection.last_ok_at = now
+        connection.consecutive_failures = 0
         if result.models:
             connection.discovered_models = result.models
     else:
@@ -109,8 +124,12 @@ def _apply_check(connection: Connection, result: VerificationResult) -> None:
         connection.failing_since = connection.failing_since or now
     connection.last_outcome = result.outcome
     connection.last_message = result.message[:500]
+    connection.last_remedy = result.remedy[:500]
     connection.last_checked_at = now
     connection.last_latency_ms = result.latency_ms
+    connection.next_check_at = now + next_check_delay(connection, result)
+    if not result.ok:
+        connection.consecutive_failures += 1
 
 
 def connection_configure_api_key(
@@ -225,14 +244,15 @@ def connection_verify(
             actor=actor,
             candidate=not still_same,
         )
-        audit_record(
-            actor=actor,
-            via=via,
-            action="connection.verify",
-            target=f"provider:{provider.id}",
-            request=request,
-            diff={"outcome": str(result.outcome), "status": current.status},
-        )
+        if via != "sweep":  # scheduled checks leave snapshots, not audit events
+            audit_record(
+                actor=actor,
+                via=via,
+                action="connection.verify",
+                target=f"provider:{provider.id}",
+                request=request,
+                diff={"outcome": str(result.outcome), "status": current.status},
+            )
     return current, result
 
 

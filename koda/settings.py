@@ -64,10 +64,17 @@ ALLOWED_HOSTS = env.list("KODA_ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
 KODA_ALLOW_PRIVATE_BASE_URLS = env.bool("KODA_ALLOW_PRIVATE_BASE_URLS", False)
 KODA_VERIFY_TIMEOUT_SECONDS = env.float("KODA_VERIFY_TIMEOUT_SECONDS", 10.0)
 KODA_HEALTH_INTERVAL_SECONDS = env.int("KODA_HEALTH_INTERVAL_SECONDS", 300)
+KODA_HEALTH_RETENTION_DAYS = env.int("KODA_HEALTH_RETENTION_DAYS", 30)
+# Longest wait between checks of a provider that keeps failing transiently (backoff ceiling).
+KODA_HEALTH_MAX_BACKOFF_SECONDS = env.int("KODA_HEALTH_MAX_BACKOFF_SECONDS", 6 * 3600)
 KODA_MODELS_DIR = Path(env.str("KODA_MODELS_DIR", str(DATA_DIR / "models")))
 KODA_MODEL_MIRROR_URL = env.str("KODA_MODEL_MIRROR_URL", "")
 KODA_OPERATOR_USERNAME = env.str("KODA_OPERATOR_USERNAME", "")
 KODA_OPERATOR_PASSWORD = env.str("KODA_OPERATOR_PASSWORD", "")
+if KODA_HEALTH_INTERVAL_SECONDS < 1 or KODA_HEALTH_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured(
+        "KODA_HEALTH_INTERVAL_SECONDS and KODA_HEALTH_RETENTION_DAYS must be at least 1"
+    )
 if KODA_VERIFY_TIMEOUT_SECONDS <= 0:
     raise ImproperlyConfigured("KODA_VERIFY_TIMEOUT_SECONDS must be greater than 0")
 
@@ -136,6 +143,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Sweeps write from several threads: wait for the lock instead of failing, take the write
+    # lock up front (no deadlock on upgrade), and let readers run beside the writer (WAL).
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

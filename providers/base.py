@@ -113,6 +113,8 @@ class VerificationResult:
     checked_at: str = ""
     models: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Seconds the provider asked us to wait (Retry-After), when it did.
+    retry_after_seconds: int | None = None
     # The base URL that was verified (a region-bound key may succeed on another region's host).
     base_url: str = ""
 

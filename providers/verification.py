@@ -357,9 +357,13 @@ class HttpProvider(Provider):
         response: http.ProbeResponse | None = None,
     ) -> VerificationResult:
         raw = ""
+        retry_after = None
         if response is not None and verdict.outcome != Outcome.OK:
             raw = response.text[:RAW_ERROR_LIMIT]
+            value = response.headers.get("retry-after", "")
+            retry_after = int(value) if value.isdigit() else None
         return VerificationResult(
+            retry_after_seconds=retry_after,
             ok=verdict.outcome == Outcome.OK,
             outcome=verdict.outcome,
             message=verdict.message,

@@ -7,7 +7,8 @@ Used by the browser tests, and by hand to try the wizard from `make run`:
     # then connect Groq with base URL http://127.0.0.1:8765/openai/v1 and one of the keys below
 
 Keys: anything starting `gsk_good` works; `gsk_broke…` gets Groq's daily-limit 429 (billing);
-`gsk_slow…` answers after 1.5 s; any other key gets Groq's real 401 body.
+`gsk_slow…` answers after 1.5 s; `gsk_down…` gets a 503; `gsk_limited…` a 429 with
+Retry-After: 3600; any other key gets Groq's real 401 body. `latency` delays every answer.
 """
 
 from __future__ import annotations
@@ -59,18 +60,34 @@ class Handler(BaseHTTPRequestHandler):
             )
             return
         key = self.headers.get("Authorization", "").removeprefix("Bearer ")
-        if key.startswith("gsk_slow"):
-            time.sleep(1.5)
+        self.server.hits += 1
+        time.sleep(self.server.latency + (1.5 if key.startswith("gsk_slow") else 0))
         if key.startswith(("gsk_good", "gsk_slow")):
             self._send(200, MODELS)
         elif key.startswith("gsk_broke"):
             self._send(429, DAILY_LIMIT)
+        elif key.startswith("gsk_down"):
+            self._send(503, {"error": {"message": "Service Unavailable", "type": "internal"}})
+        elif key.startswith("gsk_limited"):
+            self._send(
+                429,
+                {
+                    "error": {
+                        "message": "Rate limit reached",
+                        "type": "requests",
+                        "code": "rate_limit_exceeded",
+                    }
+                },
+                {"Retry-After": "3600"},
+            )
         else:
             self._send(401, INVALID)
 
-    def _send(self, status: int, body: dict) -> None:
+    def _send(self, status: int, body: dict, headers: dict | None = None) -> None:
         data = json.dumps(body).encode()
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -80,9 +97,19 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
+class FakeServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+
+    def __init__(self, address, latency: float = 0.0) -> None:
+        super().__init__(address, Handler)
+        self.latency = latency
+        self.hits = 0
+
+
 class FakeProvider:
-    def __init__(self, port: int = 0) -> None:
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    def __init__(self, port: int = 0, latency: float = 0.0) -> None:
+        self.server = FakeServer(("127.0.0.1", port), latency)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/openai/v1"
@@ -95,5 +122,6 @@ class FakeProvider:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=8765)
-    port = parser.parse_args().port
-    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds per answer")
+    args = parser.parse_args()
+    FakeServer(("127.0.0.1", args.port), args.latency).serve_forever()

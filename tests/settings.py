@@ -14,3 +14,9 @@ from koda.settings import *  # noqa: F403
 
 # Password hashing at production strength costs ~0.5 s a user; tests make many users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, like production: an in-memory test database is one shared-cache connection that
+    # answers "table is locked" to the sweeps' worker threads instead of waiting.
+    test_db = os.path.join(os.environ["KODA_DATA_DIR"], "test.sqlite3")
+    DATABASES["default"]["TEST"] = {"NAME": test_db}  # noqa: F405

@@ -1,0 +1,148 @@
+"""Health over time: scheduled sweeps, retention, and the reads behind the Operations view and
+the health API.
+
+Sweeps claim due connections before checking them, so several sweepers sharing one database
+never check the same connection twice in an interval: on PostgreSQL the due rows are selected
+`FOR UPDATE SKIP LOCKED` (sweepers never wait on each other), and on every database the claim
+itself is a conditional UPDATE that only one sweeper can win. The claim pushes `next_check_at`
+one interval ahead (a lease), so a sweeper that dies mid-check delays that check by one
+interval at most.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connections, transaction
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+
+from connections import services
+from connections.models import Connection, HealthSnapshot
+from providers.registry import PROVIDERS
+
+log = logging.getLogger("koda.sweep")
+
+
+@dataclass
+class SweepReport:
+    checked: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def _due(now) -> Q:
+    return Q(next_check_at__isnull=True) | Q(next_check_at__lte=now)
+
+
+def sweep_claim(*, limit: int = 1) -> list[int]:
+    """Claim up to `limit` due connections for this sweeper; returns their ids."""
+    now = timezone.now()
+    lease = now + timedelta(seconds=settings.KODA_HEALTH_INTERVAL_SECONDS)
+    with transaction.atomic():
+        candidates = list(
+            Connection.objects.select_for_update(skip_locked=True)
+            .filter(_due(now))
+            .order_by("next_check_at", "id")
+            .values_list("id", flat=True)[:limit]
+        )
+        claimed = []
+        for pk in candidates:
+            # The conditional UPDATE is the claim: only one sweeper can move a due row forward.
+            if Connection.objects.filter(_due(now), pk=pk).update(next_check_at=lease):
+                claimed.append(pk)
+    return claimed
+
+
+def _check(pk: int) -> str:
+    try:
+        connection = Connection.objects.defer("secret").filter(pk=pk).first()
+        provider = PROVIDERS.get(connection.provider_id) if connection else None
+        if provider is None:
+            return "skipped"
+        _, result = services.connection_verify(provider=provider, actor=None, via="sweep")
+        return str(result.outcome)
+    except services.NotConfigured:
+        return "skipped"
+    except Exception:  # one broken row must not end the sweep; the error is logged, no secret
+        log.exception("health check of connection %s failed", pk)
+        return "error"
+
+
+def sweep_once(*, concurrency: int = 8, stop: threading.Event | None = None) -> SweepReport:
+    """Check every due connection once, `concurrency` at a time.
+
+    Each worker claims one connection, checks it, then claims the next, so work spreads evenly
+    over the workers of every sweeper sharing the database. Each probe is bounded by the verify
+    timeout: a hanging provider holds one worker, never the sweep.
+    """
+    report = SweepReport()
+    lock = threading.Lock()
+    started = time.monotonic()
+
+    def worker() -> None:
+        try:
+            while not (stop and stop.is_set()):
+                claimed = sweep_claim(limit=1)
+                if not claimed:
+                    return
+                outcome = _check(claimed[0])
+                with lock:
+                    report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
+                    report.checked += 1
+        finally:
+            connections.close_all()  # this worker thread's connection
+
+    with ThreadPoolExecutor(
+        max_workers=max(1, concurrency), thread_name_prefix="koda-sweep"
+    ) as pool:
+        for future in [pool.submit(worker) for _ in range(max(1, concurrency))]:
+            future.result()
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def health_prune(*, now=None) -> int:
+    """Delete snapshots older than KODA_HEALTH_RETENTION_DAYS, always keeping each provider's
+    latest snapshot and its latest ok one. Deletes in batches; returns how many went."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.KODA_HEALTH_RETENTION_DAYS)
+    latest = HealthSnapshot.objects.values("provider_id").annotate(keep=Max("id"))
+    latest_ok = (
+        HealthSnapshot.objects.filter(ok=True).values("provider_id").annotate(keep=Max("id"))
+    )
+    keep = {row["keep"] for row in latest} | {row["keep"] for row in latest_ok}
+    deleted = 0
+    while True:
+        batch = list(
+            HealthSnapshot.objects.filter(created_at__lt=cutoff)
+            .exclude(pk__in=keep)
+            .values_list("pk", flat=True)[:5000]
+        )
+        if not batch:
+            return deleted
+        deleted += HealthSnapshot.objects.filter(pk__in=batch).delete()[0]
+
+
+def uptime(provider_id: str, *, now=None) -> dict[str, float | None]:
+    """Share of ok checks of the stored credential over 24 h and 7 d (None with no checks)."""
+    now = now or timezone.now()
+    day, week = now - timedelta(hours=24), now - timedelta(days=7)
+    counts = HealthSnapshot.objects.filter(
+        provider_id=provider_id, candidate=False, created_at__gte=week
+    ).aggregate(
+        day=Count("id", filter=Q(created_at__gte=day)),
+        day_ok=Count("id", filter=Q(created_at__gte=day, ok=True)),
+        week=Count("id"),
+        week_ok=Count("id", filter=Q(ok=True)),
+    )
+    return {
+        "24h": round(counts["day_ok"] / counts["day"], 4) if counts["day"] else None,
+        "7d": round(counts["week_ok"] / counts["week"], 4) if counts["week"] else None,
+    }
