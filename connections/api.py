@@ -159,3 +159,27 @@ def connection_models(request: HttpRequest, provider_id: str):
         "default_model": current.default_model or None,
         "models": current.discovered_models,
     }
+
+
+@api_view(["GET"])
+def integration_health(request: HttpRequest, integration_id: str):
+    provider = get_provider(integration_id)
+    if provider is None:
+        raise NotFound(
+            f"There is no integration {integration_id!r}.",
+            code="unknown_integration",
+            details={"integration_id": integration_id},
+        )
+    errors: dict[str, list[str]] = {}
+    page = _positive_int(request.GET.get("page", "1"), "page", errors, maximum=100_000)
+    page_size = _positive_int(request.GET.get("page_size", "50"), "page_size", errors, maximum=200)
+    if errors:
+        raise InvalidInput("Some query parameters are invalid.", details={"fields": errors})
+    return selectors.integration_health(provider, page=page, page_size=page_size)
+
+
+def _positive_int(value: str, name: str, errors: dict, *, maximum: int) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= maximum:
+        errors[name] = [f"Use a whole number from 1 to {maximum}."]
+        return 1
+    return int(value)

@@ -101,6 +101,8 @@ class HealthSnapshot(models.Model):
         indexes = [
             models.Index(fields=["provider_id", "-created_at"], name="snapshot_provider_recent"),
             models.Index(fields=["connection", "-created_at"], name="snapshot_connection_recent"),
+            # The Operations view aggregates the last 24 h of every connection in one query.
+            models.Index(fields=["created_at", "connection"], name="snapshot_recent_all"),
         ]
 
     def __str__(self) -> str:

@@ -42,5 +42,10 @@ urlpatterns = [
         connections_api.connection_models,
         name="connection-models",
     ),
+    path(
+        "integrations/<str:integration_id>/health",
+        connections_api.integration_health,
+        name="integration-health",
+    ),
     re_path(r"^(?P<rest>.*)$", not_found, name="not-found"),
 ]

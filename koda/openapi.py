@@ -237,6 +237,51 @@ def build() -> dict:
     }
     doc["paths"].update(
         {
+            "/integrations/{integration_id}/health": {
+                "parameters": [
+                    {
+                        "name": "integration_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    },
+                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                    {
+                        "name": "page_size",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+                    },
+                ],
+                "get": {
+                    "summary": "Status, failing-since, last ok, uptime and recent snapshots",
+                    "operationId": "integrationHealth",
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "provider_id": {"type": "string"},
+                                    "status": {"type": "string"},
+                                    "failing_since": {"type": ["string", "null"]},
+                                    "last_ok_at": {"type": ["string", "null"]},
+                                    "uptime": {
+                                        "type": "object",
+                                        "properties": {
+                                            "24h": {"type": ["number", "null"]},
+                                            "7d": {"type": ["number", "null"]},
+                                        },
+                                    },
+                                    "snapshots": {"type": "array", "items": {"type": "object"}},
+                                    "page": {"type": "integer"},
+                                    "page_size": {"type": "integer"},
+                                    "next_page": {"type": ["integer", "null"]},
+                                },
+                            }
+                        ),
+                        **_error_responses(400, 404),
+                    },
+                },
+            },
             "/providers/{provider_id}/connection/api-key": {
                 "parameters": [PROVIDER_ID],
                 "put": {

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from connections import operations
 from connections import views as connection_views
 from koda import views
 
@@ -31,6 +32,12 @@ urlpatterns = [
         "providers/<str:provider_id>/disconnect",
         connection_views.provider_disconnect,
         name="provider-disconnect",
+    ),
+    path("operations/", operations.operations, name="operations"),
+    path(
+        "operations/<str:provider_id>/verify",
+        operations.operations_verify,
+        name="operations-verify",
     ),
     path("admin/", admin.site.urls),
     path("api/control-plane/", include("koda.api_urls")),

@@ -1,0 +1,197 @@
+"""The integration health API and the Operations view, including their query cost."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection as db
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from connections.models import Connection, HealthSnapshot, Status
+from koda.audit import audit_record
+from tests.conftest import assert_error
+from tests.fake_provider import FakeProvider
+
+PROVIDER_IDS = [
+    "anthropic",
+    "openai",
+    "google",
+    "groq",
+    "mistral",
+    "qwen",
+    "kimi",
+    "deepseek",
+    "xai",
+    "openrouter",
+]
+
+
+def make_history(
+    provider_id: str, *, checks: int, failing_from: int | None = None, verified=True
+) -> Connection:
+    now = timezone.now()
+    conn = Connection.objects.create(
+        provider_id=provider_id,
+        auth_method="api_key",
+        secret="k" * 30,
+        secret_hint="…kkkk",
+        status=Status.FAILING if failing_from is not None else Status.VERIFIED,
+        verified_at=now - timedelta(hours=30) if verified else None,
+        failing_since=now - timedelta(minutes=10 * (checks - failing_from))
+        if failing_from is not None
+        else None,
+        last_outcome="invalid_credentials" if failing_from is not None else "ok",
+        last_message="Groq does not recognise this key" if failing_from is not None else "",
+        last_remedy="Copy a current key from https://console.groq.com/keys",
+        last_checked_at=now,
+        last_latency_ms=120,
+    )
+    rows = []
+    for i in range(checks):
+        ok = failing_from is None or i < failing_from
+        rows.append(
+            HealthSnapshot(
+                provider_id=provider_id,
+                connection=conn,
+                ok=ok,
+                outcome="ok" if ok else "invalid_credentials",
+                latency_ms=100 + i,
+                message="m",
+                trigger="sweep",
+            )
+        )
+    HealthSnapshot.objects.bulk_create(rows)
+    for i, snap in enumerate(HealthSnapshot.objects.filter(connection=conn).order_by("id")):
+        HealthSnapshot.objects.filter(pk=snap.pk).update(
+            created_at=now - timedelta(minutes=10 * (checks - i))
+        )
+    return conn
+
+
+def test_it_reports_health_newest_first_with_uptime(api):
+    make_history("groq", checks=12, failing_from=9)
+    body = api.get("/integrations/groq/health?page_size=5").json()
+    assert body["status"] == "failing" and body["failing_since"]
+    assert body["last_ok_at"] is None or isinstance(body["last_ok_at"], str)
+    assert body["uptime"] == {"24h": 0.75, "7d": 0.75}
+    checked = [s["checked_at"] for s in body["snapshots"]]
+    assert checked == sorted(checked, reverse=True) and len(checked) == 5
+    assert body["snapshots"][0]["outcome"] == "invalid_credentials"
+    assert body["next_page"] == 2
+    last = api.get("/integrations/groq/health?page=3&page_size=5").json()
+    assert len(last["snapshots"]) == 2 and last["next_page"] is None
+
+
+def test_it_keeps_history_after_a_disconnect(api):
+    make_history("groq", checks=3)
+    Connection.objects.all().delete()
+    body = api.get("/integrations/groq/health").json()
+    assert body["status"] == "not_configured" and len(body["snapshots"]) == 3
+
+
+def test_it_answers_404_for_an_unknown_integration(api):
+    error = assert_error(api.get("/integrations/nope/health"), 404, "unknown_integration")
+    assert error["details"] == {"integration_id": "nope"}
+
+
+@pytest.mark.parametrize("query", ["page=0", "page=x", "page_size=0", "page_size=201", "page=-1"])
+def test_it_explains_bad_paging(api, query):
+    assert_error(api.get(f"/integrations/groq/health?{query}"), 400, "invalid_input")
+
+
+def count_queries(callable_) -> int:
+    with CaptureQueriesContext(db) as ctx:
+        callable_()
+    return len(ctx.captured_queries)
+
+
+def test_the_health_api_costs_the_same_whatever_the_history(api):
+    make_history("groq", checks=3)
+    api.get("/integrations/groq/health")  # the token's last-used touch happens once a minute
+    small = count_queries(lambda: api.get("/integrations/groq/health"))
+    assert small <= 5  # token, connection, uptime, page of snapshots
+    make_history("xai", checks=200)
+    HealthSnapshot.objects.bulk_create(
+        [HealthSnapshot(provider_id="groq", ok=True, outcome="ok", message="m", trigger="sweep")]
+        * 300
+    )
+    assert count_queries(lambda: api.get("/integrations/groq/health")) == small
+
+
+def test_operations_costs_the_same_whatever_the_number_of_connections(operator_client):
+    for pid in PROVIDER_IDS[:2]:
+        make_history(pid, checks=5)
+    small = count_queries(lambda: operator_client.get("/operations/"))
+    assert small <= 6  # session, user, banner, connections, hourly buckets, audit marks
+    for pid in PROVIDER_IDS[2:]:
+        make_history(pid, checks=40, failing_from=30)
+    large = count_queries(lambda: operator_client.get("/operations/"))
+    assert large == small, (small, large)
+
+
+def test_operations_shows_strip_latency_failing_since_and_remedy(operator_client):
+    make_history("groq", checks=30, failing_from=24)
+    make_history("openai", checks=30)
+    html = operator_client.get("/operations/").content.decode()
+    assert 'data-provider="groq"' in html and 'data-provider="openai"' in html
+    assert html.count('class="cell-failing"') >= 1 and 'class="cell-ok"' in html
+    assert "<polyline" in html
+    assert "Copy a current key from https://console.groq.com/keys" in html
+    assert 'hx-trigger="every 30s"' in html
+    assert "k" * 30 not in html
+
+
+def test_operations_marks_configuration_changes_on_the_timeline(operator_client, operator):
+    make_history("groq", checks=10, failing_from=8)
+    audit_record(
+        actor=operator,
+        via="dashboard",
+        action="connection.configure",
+        target="provider:groq",
+        diff={"secret_hint": "gsk_…abcd"},
+    )
+    html = operator_client.get("/operations/").content.decode()
+    assert 'class="change-mark"' in html and "key replaced by ada" in html
+
+
+def test_operations_refreshes_as_a_fragment(operator_client):
+    make_history("groq", checks=3)
+    response = operator_client.get(
+        "/operations/", headers={"HX-Request": "true", "HX-Target": "operations"}
+    )
+    assert response.content.lstrip().startswith(b'<section id="operations"')
+
+
+def test_every_page_warns_when_a_verified_connection_fails(operator_client):
+    make_history("groq", checks=5, failing_from=3)
+    make_history("xai", checks=5, failing_from=0, verified=False)  # never worked: no banner
+    for path in ("/", "/operations/", "/tokens/", "/providers/openai/"):
+        html = operator_client.get(path).content.decode()
+        assert 'data-testid="failing-banner"' in html, path
+        banner = html.split('data-testid="failing-banner"')[1].split("</div>")[0]
+        assert "groq" in banner and "xai" not in banner
+
+
+@pytest.mark.django_db(transaction=True)
+def test_verify_now_updates_the_row_in_place(operator_client, settings):
+    settings.KODA_ALLOW_PRIVATE_BASE_URLS = True
+    fake = FakeProvider()
+    try:
+        Connection.objects.create(
+            provider_id="groq",
+            auth_method="api_key",
+            secret="gsk_good_1x",
+            base_url=fake.base_url,
+            status=Status.FAILING,
+            verified_at=timezone.now(),
+            failing_since=timezone.now(),
+        )
+        response = operator_client.post("/operations/groq/verify", headers={"HX-Request": "true"})
+    finally:
+        fake.close()
+    html = response.content.decode()
+    assert html.lstrip().startswith('<tr id="row-groq"')
+    assert 'data-status="verified"' in html
+    assert HealthSnapshot.objects.get().trigger == "wizard"
