@@ -192,11 +192,7 @@ class HttpProvider(Provider):
                 try:
                     models = item.models(response.json)
                 except (KeyError, TypeError, AttributeError, ValueError):
-                    verdict = Verdict(
-                        Outcome.UNEXPECTED_RESPONSE,
-                        f"{self.name} answered, but not with a model list Koda can read.",
-                        "Check the base URL points at the API itself.",
-                    )
+                    verdict = self.unreadable("model list")
                     return self._result(verdict, last_probe, started, latency, response)
             if item.note:
                 notes.append(item.note)
@@ -323,6 +319,14 @@ class HttpProvider(Provider):
             Outcome.PROVIDER_UNAVAILABLE,
             f"{self.name} is unavailable: {detail}"[:300],
             "Try again later.",
+        )
+
+    def unreadable(self, what: str) -> Verdict:
+        """A 2xx whose body lacks what the probe reads: most often a wrong base URL."""
+        return Verdict(
+            Outcome.UNEXPECTED_RESPONSE,
+            f"{self.name}'s {what} answer is unreadable.",
+            f"Check the base URL (default {self.default_base_url}).",
         )
 
     def rate_limited(self, response: http.ProbeResponse, detail: str = "") -> Verdict:

@@ -7,7 +7,6 @@ from providers.base import (
     Capability,
     Credential,
     CredentialField,
-    Outcome,
 )
 from providers.http import ProbeResponse
 from providers.verification import ErrorFields, HttpProvider, Probe, Verdict, model_entry
@@ -84,11 +83,7 @@ class Ollama(HttpProvider):
             if any(float(w.get("remaining_percent", 100)) <= 0 for w in windows):
                 return self.billing("a usage window is exhausted (0% remaining)")
             return None
-        return Verdict(
-            Outcome.UNEXPECTED_RESPONSE,
-            "Ollama's balance answer is unreadable.",
-            "Check the base URL (default https://ollama.com).",
-        )
+        return self.unreadable("balance")
 
     def classify(self, response: ProbeResponse, fields: ErrorFields) -> Verdict | None:
         # A bad key gets 401 with `{"error":"unauthorized"}` or the bare text "unauthorized".

@@ -230,11 +230,7 @@ class Kimi(HttpProvider):
         data = response.json.get("data") if isinstance(response.json, dict) else None
         available = _number((data or {}).get("available_balance"))
         if available is None:
-            return Verdict(
-                Outcome.UNEXPECTED_RESPONSE,
-                "Kimi's balance answer has no balance.",
-                "Check the base URL points at the Moonshot API.",
-            )
+            return self.unreadable("balance")
         if available <= 0:
             return self.billing(f"available balance is {available:g}")
         notes.append(f"Available balance: {available:g}.")
@@ -333,11 +329,7 @@ class DeepSeek(HttpProvider):
     def _balance(self, response: ProbeResponse, notes: list[str]) -> Verdict | None:
         body = response.json if isinstance(response.json, dict) else {}
         if "is_available" not in body:
-            return Verdict(
-                Outcome.UNEXPECTED_RESPONSE,
-                "DeepSeek's balance answer is unreadable.",
-                "Check the base URL points at the DeepSeek API.",
-            )
+            return self.unreadable("balance")
         balances = ", ".join(
             f"{b.get('total_balance')} {b.get('currency')}" for b in body.get("balance_infos") or []
         )
@@ -429,11 +421,7 @@ class OpenRouter(HttpProvider):
     def _key_info(self, response: ProbeResponse, notes: list[str]) -> Verdict | None:
         data = response.json.get("data") if isinstance(response.json, dict) else None
         if not isinstance(data, dict):
-            return Verdict(
-                Outcome.UNEXPECTED_RESPONSE,
-                "OpenRouter's key answer is unreadable.",
-                "Check the base URL (default https://openrouter.ai/api/v1).",
-            )
+            return self.unreadable("key info")
         remaining = _number(data.get("limit_remaining"))
         if data.get("limit") is not None and remaining is not None and remaining <= 0:
             return self.billing(f"the key's limit of {data.get('limit')} is used up")
