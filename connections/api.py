@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.views.decorators.debug import sensitive_variables
 
 from connections import selectors, services
 from connections.forms import ApiKeyForm, DefaultModelForm
@@ -81,6 +82,7 @@ def _disconnect(request: HttpRequest, provider: Provider) -> dict:
 
 
 @api_view(["PUT"])
+@sensitive_variables("body", "form")
 def connection_api_key(request: HttpRequest, provider_id: str):
     provider = _provider(provider_id)
     fields = provider.auth_methods.get(AuthMethod.API_KEY)

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from connections.models import Connection, HealthSnapshot, Status, Trigger
 from koda.audit import audit_record
@@ -132,6 +133,7 @@ def _apply_check(connection: Connection, result: VerificationResult) -> None:
         connection.consecutive_failures += 1
 
 
+@sensitive_variables("api_key", "credential")
 def connection_configure_api_key(
     *,
     provider: Provider,

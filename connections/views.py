@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
@@ -80,6 +81,8 @@ def provider_detail(request: HttpRequest, provider_id: str) -> HttpResponse:
     return render(request, TEMPLATE, _context(request, provider))
 
 
+@sensitive_post_parameters("api_key")
+@sensitive_variables("form")
 @require_POST
 def provider_configure(request: HttpRequest, provider_id: str) -> HttpResponse:
     provider = _provider_or_404(provider_id)

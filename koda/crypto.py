@@ -157,4 +157,7 @@ class RedactingFilter(logging.Filter):
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            # Format the traceback now, redacted; handlers reuse exc_text as it is.
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
         return True
