@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
+# Verification waits on providers (up to KODA_VERIFY_TIMEOUT_SECONDS per probe, a few probes):
+# threads keep other requests moving meanwhile, and the timeout outlasts a slow verification.
 # `make run` is the local quick start: development mode generates the keys once into ./var.
 # For production set KODA_DEBUG=false with KODA_SECRET_KEY and KODA_ENCRYPTION_KEY (README).
 run migrate: export KODA_DEBUG ?= true
@@ -29,6 +31,7 @@ run: migrate
 	$(BIN)/python manage.py ensure_operator
 	@echo "Koda control plane on http://$(HOST):$(PORT)/"
 	$(BIN)/gunicorn koda.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
+		--worker-class gthread --threads 4 --timeout 120 \
 		--access-logfile - --forwarded-allow-ips 127.0.0.1
 
 lint: $(BIN)/.installed-dev

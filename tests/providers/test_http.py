@@ -114,3 +114,16 @@ def test_it_cannot_reach_the_internet_from_a_test():
     with pytest.raises(http.TransportFailed) as excinfo:
         http.probe("GET", "https://api.openai.com/v1/models", timeout=2)
     assert excinfo.value.kind == "unreachable"
+
+
+@responses.activate
+def test_it_caps_an_oversized_answer():
+    responses.add(
+        "GET",
+        "https://api.openai.com/v1/models",
+        status=200,
+        body='{"data": [' + '"x",' * 3_000_000 + '"y"]}',
+        content_type="application/json",
+    )
+    answer = http.probe("GET", "https://api.openai.com/v1/models")
+    assert len(answer.text) <= http.MAX_BODY_BYTES and not answer.is_json
