@@ -16,6 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from connections import selectors, services
 from connections.forms import ApiKeyForm, DefaultModelForm
+from koda.rendering import render_swap
 from providers.base import AuthMethod, Provider
 from providers.registry import PROVIDERS, get_provider
 
@@ -110,9 +111,7 @@ def _refused(
     context = _context(
         request, provider, result=result, form=form, replacing=replacing, refused=True
     )
-    if request.htmx:
-        return render(request, f"{TEMPLATE}#verify-result", context)
-    return render(request, TEMPLATE, context)
+    return render_swap(request, TEMPLATE, "verify-result", context)
 
 
 @require_POST
@@ -124,10 +123,7 @@ def provider_verify(request: HttpRequest, provider_id: str) -> HttpResponse:
         )
     except services.NotConfigured:
         return redirect("provider", provider_id=provider.id)
-    context = _context(request, provider, result=result)
-    if request.htmx:
-        return render(request, f"{TEMPLATE}#wizard", context)
-    return render(request, TEMPLATE, context)
+    return render_swap(request, TEMPLATE, "wizard", _context(request, provider, result=result))
 
 
 @require_POST
@@ -151,11 +147,9 @@ def provider_default_model(request: HttpRequest, provider_id: str) -> HttpRespon
             model_error = "That model is no longer offered; verify again to refresh the list."
     else:
         model_error = " ".join(form.errors.get("model", ["Pick a model."]))
-    context = _context(request, provider, model_error=model_error)
-    if request.htmx:
-        return render(request, f"{TEMPLATE}#wizard", context)
-    if model_error:
-        return render(request, TEMPLATE, context)
+    if model_error or request.htmx:
+        context = _context(request, provider, model_error=model_error)
+        return render_swap(request, TEMPLATE, "wizard", context)
     return redirect("provider", provider_id=provider.id)
 
 

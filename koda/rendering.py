@@ -16,3 +16,10 @@ def render_page(
     target = request.headers.get("HX-Target") if request.htmx else None
     name = f"{template}#{partial}" if target == partial else template
     return render(request, name, context, status=status)
+
+
+def render_swap(request: HttpRequest, template: str, partial: str, context: dict) -> HttpResponse:
+    """After a write: an HTMX request gets the named partial it will swap in, any other request
+    the whole page."""
+    name = f"{template}#{partial}" if request.htmx else template
+    return render(request, name, context)
