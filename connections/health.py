@@ -41,8 +41,8 @@ def _due(now) -> Q:
     return Q(next_check_at__isnull=True) | Q(next_check_at__lte=now)
 
 
-def sweep_claim(*, limit: int = 1) -> list[int]:
-    """Claim up to `limit` due connections for this sweeper; returns their ids."""
+def sweep_claim(*, limit: int = 1) -> list[str]:
+    """Claim up to `limit` due connections for this sweeper; returns their provider ids."""
     now = timezone.now()
     lease = now + timedelta(seconds=settings.KODA_HEALTH_INTERVAL_SECONDS)
     with transaction.atomic():
@@ -50,28 +50,27 @@ def sweep_claim(*, limit: int = 1) -> list[int]:
             Connection.objects.select_for_update(skip_locked=True)
             .filter(_due(now))
             .order_by("next_check_at", "id")
-            .values_list("id", flat=True)[:limit]
+            .values_list("id", "provider_id")[:limit]
         )
         claimed = []
-        for pk in candidates:
+        for pk, provider_id in candidates:
             # The conditional UPDATE is the claim: only one sweeper can move a due row forward.
             if Connection.objects.filter(_due(now), pk=pk).update(next_check_at=lease):
-                claimed.append(pk)
+                claimed.append(provider_id)
     return claimed
 
 
-def _check(pk: int) -> str:
+def _check(provider_id: str) -> str:
+    provider = PROVIDERS.get(provider_id)
+    if provider is None:
+        return "skipped"
     try:
-        connection = Connection.objects.defer("secret").filter(pk=pk).first()
-        provider = PROVIDERS.get(connection.provider_id) if connection else None
-        if provider is None:
-            return "skipped"
         _, result = services.connection_verify(provider=provider, actor=None, via="sweep")
         return str(result.outcome)
     except services.NotConfigured:
-        return "skipped"
+        return "skipped"  # disconnected after the claim
     except Exception:  # one broken row must not end the sweep; the error is logged, no secret
-        log.exception("health check of connection %s failed", pk)
+        log.exception("health check of %s failed", provider_id)
         return "error"
 
 
