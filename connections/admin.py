@@ -38,6 +38,10 @@ class ConnectionAdmin(ReadOnlyAdmin):
         "last_message",
         "last_checked_at",
         "last_latency_ms",
+        "last_remedy",
+        "last_ok_at",
+        "next_check_at",
+        "consecutive_failures",
         "created_at",
         "updated_at",
     )
