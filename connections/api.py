@@ -20,13 +20,14 @@ from providers.base import AuthMethod, Provider
 from providers.registry import get_provider
 
 
-def _provider(provider_id: str) -> Provider:
+def _provider(provider_id: str, *, kind: str = "provider") -> Provider:
+    """The adapter for an id or alias, or 404 `unknown_<kind>` naming it."""
     provider = get_provider(provider_id)
     if provider is None:
         raise NotFound(
-            f"There is no provider {provider_id!r}.",
-            code="unknown_provider",
-            details={"provider_id": provider_id},
+            f"There is no {kind} {provider_id!r}.",
+            code=f"unknown_{kind}",
+            details={f"{kind}_id": provider_id},
         )
     return provider
 
@@ -165,13 +166,7 @@ def connection_models(request: HttpRequest, provider_id: str):
 
 @api_view(["GET"])
 def integration_health(request: HttpRequest, integration_id: str):
-    provider = get_provider(integration_id)
-    if provider is None:
-        raise NotFound(
-            f"There is no integration {integration_id!r}.",
-            code="unknown_integration",
-            details={"integration_id": integration_id},
-        )
+    provider = _provider(integration_id, kind="integration")
     errors: dict[str, list[str]] = {}
     page = _positive_int(request.GET.get("page", "1"), "page", errors, maximum=100_000)
     page_size = _positive_int(request.GET.get("page_size", "50"), "page_size", errors, maximum=200)
