@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
 
 from connections.models import Connection, HealthSnapshot
 from koda.admin import ReadOnlyAdmin
+from providers.registry import PROVIDERS
 
 
 @admin.register(Connection)
@@ -20,16 +22,13 @@ class ConnectionAdmin(ReadOnlyAdmin):
         "last_checked_at",
     )
     list_filter = ("status", "provider_id", "last_outcome")
-    # `secret` is deliberately absent: only its hint is displayed.
+    # `secrets` is deliberately absent: only the hint is displayed.
     fields = (
         "provider_id",
         "auth_method",
+        "credential",
         "secret_hint",
-        "base_url",
-        "organization",
-        "project",
-        "endpoint_url",
-        "runtime_path",
+        "details",
         "default_model",
         "status",
         "verified_at",
@@ -48,7 +47,20 @@ class ConnectionAdmin(ReadOnlyAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("secret")
+        return super().get_queryset(request).defer("secrets")
+
+    @admin.display(description="Credential")
+    def credential(self, obj: Connection) -> str:
+        """The public fields of the connection's method, labelled as the adapter declares them."""
+        provider = PROVIDERS.get(obj.provider_id)
+        method = provider.method(obj.auth_method) if provider else None
+        labels = {f.name: f.label for f in method.public_fields} if method else {}
+        rows = [(labels.get(name, name), value) for name, value in obj.config.items()]
+        if not rows:
+            return "—"
+        return format_html(
+            "<dl>{}</dl>", format_html_join("", "<dt>{}</dt><dd><code>{}</code></dd>", rows)
+        )
 
 
 @admin.register(HealthSnapshot)
@@ -73,9 +85,11 @@ class HealthSnapshotAdmin(ReadOnlyAdmin):
         "http_status",
         "latency_ms",
         "message",
+        "remedy",
         "raw_error",
         "probe",
         "trigger",
+        "candidate",
         "actor",
     )
     readonly_fields = fields

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from django.http import HttpRequest
 from django.views.decorators.debug import sensitive_variables
 
 from connections import selectors, services
-from connections.forms import ApiKeyForm, DefaultModelForm
+from connections.forms import DefaultModelForm
 from koda.api import (
     ApiError,
     Conflict,
@@ -16,7 +18,9 @@ from koda.api import (
     api_view,
     parse_json,
 )
-from providers.base import AuthMethod, Provider
+from koda.context import Context, Via
+from providers.base import Provider
+from providers.fields import AuthMethod
 from providers.registry import get_provider
 
 
@@ -32,11 +36,23 @@ def _provider(provider_id: str, *, kind: str = "provider") -> Provider:
     return provider
 
 
+def _ctx(request: HttpRequest) -> Context:
+    return Context.of_request(request, Via.API)
+
+
 def _not_configured(provider: Provider) -> Conflict:
     return Conflict(
         f"{provider.name} is not configured.",
         code="not_configured",
         details={"provider_id": provider.id},
+    )
+
+
+def _unsupported(exc: services.UnsupportedAuthMethod) -> ApiError:
+    return ApiError(
+        f"{exc.provider.name} does not take {exc.method}.",
+        code="unsupported_auth_method",
+        details={"auth_methods": [str(m.id) for m in exc.provider.methods]},
     )
 
 
@@ -46,9 +62,8 @@ def _state(provider: Provider, connection=None) -> dict:
     return selectors.connection_state(provider, connection)
 
 
-def _form_errors(form) -> InvalidInput:
-    fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
-    return InvalidInput("Some fields are invalid.", details={"fields": fields})
+def _field_errors(errors: dict[str, list[str]]) -> InvalidInput:
+    return InvalidInput("Some fields are invalid.", details={"fields": errors})
 
 
 @api_view(["GET"])
@@ -74,39 +89,71 @@ def connection_disconnect(request: HttpRequest, provider_id: str):
 
 def _disconnect(request: HttpRequest, provider: Provider) -> dict:
     try:
-        services.connection_disconnect(
-            provider=provider, actor=request.user, via="api", request=request
-        )
+        services.connection_disconnect(provider=provider, ctx=_ctx(request))
     except services.NotConfigured:
         raise _not_configured(provider) from None
     return {"connection": selectors.connection_state(provider, None)}
 
 
 @api_view(["PUT"])
-@sensitive_variables("body", "form")
+@sensitive_variables("body")
 def connection_api_key(request: HttpRequest, provider_id: str):
     provider = _provider(provider_id)
-    fields = provider.auth_methods.get(AuthMethod.API_KEY)
-    if fields is None:
-        raise ApiError(
-            f"{provider.name} does not take an API key.",
-            code="unsupported_auth_method",
-            details={"auth_methods": list(provider.auth_methods)},
-        )
-    body = parse_json(request, allowed={f.name: str for f in fields}, required=["api_key"])
-    form = ApiKeyForm(body, provider=provider)
-    if not form.is_valid():
-        raise _form_errors(form)
-    stored, result = services.connection_configure_api_key(
-        provider=provider, actor=request.user, via="api", request=request, **form.cleaned_data
+    try:
+        spec = services.connection_method(provider, AuthMethod.API_KEY)
+    except services.UnsupportedAuthMethod as exc:
+        raise _unsupported(exc) from None
+    body = parse_json(
+        request,
+        allowed={f.name: str for f in spec.fields},
+        required=[f.name for f in spec.fields if f.required],
     )
-    if stored is None:
-        raise Unprocessable(
-            result.message,
-            code="verification_failed",
-            details={"verification": result.as_dict(), "connection": _state(provider)},
+    return _configure(request, provider, AuthMethod.API_KEY, body)
+
+
+@api_view(["PUT"])
+@sensitive_variables("body")
+def connection_local(request: HttpRequest, provider_id: str):
+    """A local endpoint, or with `runtime_path` a local runtime: the body says which."""
+    provider = _provider(provider_id)
+    local = [m for m in provider.methods if m.id.is_local]
+    if not local:
+        raise _unsupported(services.UnsupportedAuthMethod(provider, "a local endpoint or runtime"))
+    body = parse_json(request, allowed={f.name: str for m in local for f in m.fields})
+    method = AuthMethod.LOCAL_RUNTIME if body.get("runtime_path") else AuthMethod.LOCAL_ENDPOINT
+    try:
+        spec = services.connection_method(provider, method)
+    except services.UnsupportedAuthMethod as exc:
+        raise _unsupported(exc) from None
+    extra = sorted(set(body) - {f.name for f in spec.fields})
+    if extra:
+        raise InvalidInput(
+            f"{', '.join(extra)} cannot be combined with {method} (send an endpoint_url or a "
+            "runtime_path, not both).",
+            code="unknown_fields",
+            details={"unknown": extra, "allowed": sorted(f.name for f in spec.fields)},
         )
-    return {"connection": _state(provider, stored), "verification": result.as_dict()}
+    return _configure(request, provider, method, body)
+
+
+@sensitive_variables("body")
+def _configure(request: HttpRequest, provider: Provider, method: str, body: dict) -> dict:
+    try:
+        configured = services.connection_configure(
+            provider=provider, method=method, data=body, ctx=_ctx(request)
+        )
+    except services.InvalidCredentialInput as exc:
+        raise _field_errors(exc.errors) from None
+    if configured.connection is None:
+        raise Unprocessable(
+            configured.result.message,
+            code="verification_failed",
+            details={"verification": configured.result.as_dict(), "connection": _state(provider)},
+        )
+    return {
+        "connection": _state(provider, configured.connection),
+        "verification": configured.result.as_dict(),
+    }
 
 
 @api_view(["POST"])
@@ -114,9 +161,7 @@ def connection_verify(request: HttpRequest, provider_id: str):
     provider = _provider(provider_id)
     parse_json(request, allowed={})
     try:
-        stored, result = services.connection_verify(
-            provider=provider, actor=request.user, via="api", request=request
-        )
+        stored, result = services.connection_verify(provider=provider, ctx=_ctx(request))
     except services.NotConfigured:
         raise _not_configured(provider) from None
     return {"connection": _state(provider, stored), "verification": result.as_dict()}
@@ -129,20 +174,15 @@ def connection_default_model(request: HttpRequest, provider_id: str):
     current = selectors.connection_get(provider)
     if current is None:
         raise _not_configured(provider)
-    choices = [m["id"] for m in current.discovered_models]
-    form = DefaultModelForm(body, choices=choices)
+    form = DefaultModelForm(body, choices=current.model_ids)
     if not form.is_valid():
-        error = _form_errors(form)
+        error = _field_errors({k: [str(e) for e in v] for k, v in form.errors.items()})
         error.code = "unknown_model"
-        error.details["models"] = choices
+        error.details["models"] = current.model_ids
         raise error
     try:
         stored = services.connection_set_default_model(
-            provider=provider,
-            model=form.cleaned_data["model"],
-            actor=request.user,
-            via="api",
-            request=request,
+            provider=provider, model=form.cleaned_data["model"], ctx=_ctx(request)
         )
     except services.NotConfigured:
         raise _not_configured(provider) from None
@@ -160,7 +200,7 @@ def connection_models(request: HttpRequest, provider_id: str):
     return {
         "provider_id": provider.id,
         "default_model": current.default_model or None,
-        "models": current.discovered_models,
+        "models": [m.as_dict() for m in current.models],
     }
 
 
@@ -168,15 +208,22 @@ def connection_models(request: HttpRequest, provider_id: str):
 def integration_health(request: HttpRequest, integration_id: str):
     provider = _provider(integration_id, kind="integration")
     errors: dict[str, list[str]] = {}
-    page = _positive_int(request.GET.get("page", "1"), "page", errors, maximum=100_000)
-    page_size = _positive_int(request.GET.get("page_size", "50"), "page_size", errors, maximum=200)
+    page = _positive_int(request.GET.get("page", "1"), "page", errors, maximum=PAGE_MAX)
+    page_size = _positive_int(
+        request.GET.get("page_size", "50"), "page_size", errors, maximum=PAGE_SIZE_MAX
+    )
     if errors:
         raise InvalidInput("Some query parameters are invalid.", details={"fields": errors})
     return selectors.integration_health(provider, page=page, page_size=page_size)
 
 
+PAGE_MAX = 100_000
+PAGE_SIZE_MAX = 200
+
+
 def _positive_int(value: str, name: str, errors: dict, *, maximum: int) -> int:
-    if not value.isdigit() or not 1 <= int(value) <= maximum:
+    # ASCII digits only: str.isdigit() accepts "²", which int() then refuses.
+    if not re.fullmatch(r"[0-9]{1,7}", value) or not 1 <= int(value) <= maximum:
         errors[name] = [f"Use a whole number from 1 to {maximum}."]
         return 1
     return int(value)

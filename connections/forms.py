@@ -1,78 +1,51 @@
-"""Input validation shared by the wizard and the JSON API (the same form checks both)."""
+"""Input validation shared by the wizard and the JSON API (the services run the same form)."""
 
 from __future__ import annotations
-
-import re
-from urllib.parse import urlsplit
 
 from django import forms
 from django.core.exceptions import ValidationError
 
-from providers.base import AuthMethod, Provider
-
-_PRINTABLE_KEY = re.compile(r"^[\x21-\x7e]+$")  # visible ASCII, no spaces or control characters
-_IDENTIFIER = re.compile(r"^[A-Za-z0-9_\-]+$")
+from providers.fields import InvalidField, Method
 
 
-def validate_base_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError("Enter an http(s) URL, e.g. https://api.example.com/v1.")
-    if parts.username or parts.password:
-        raise ValidationError("Leave credentials out of the URL; put the key in the key field.")
-    if parts.query or parts.fragment:
-        raise ValidationError("The base URL takes no query string or fragment.")
-    try:
-        parts.port  # noqa: B018  (raises on a malformed port)
-    except ValueError:
-        raise ValidationError("The port is not a number between 0 and 65535.") from None
-    return value.rstrip("/")
+class CredentialForm(forms.Form):
+    """One auth method of one provider: exactly the fields the adapter declares for it, each
+    cleaned by its declaration (`CredentialField.clean`)."""
 
-
-class ApiKeyForm(forms.Form):
-    """The API-key method of one provider: exactly the fields that provider declares."""
-
-    def __init__(self, *args, provider: Provider, **kwargs) -> None:
+    def __init__(self, *args, method: Method, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.provider = provider
-        for spec in provider.auth_methods.get(AuthMethod.API_KEY, ()):
-            widget = forms.PasswordInput(render_value=False) if spec.secret else None
-            field = forms.CharField(
+        self.method = method
+        for spec in method.fields:
+            self.fields[spec.name] = forms.CharField(
                 label=spec.label,
-                required=spec.required,
-                max_length=spec.max_length,
+                required=False,  # the declaration decides, in clean_field below
+                max_length=None,
                 help_text=spec.help,
-                widget=widget,
-                strip=True,
+                initial=spec.default or None,
+                widget=forms.PasswordInput(render_value=False) if spec.secret else None,
+                strip=False,
             )
-            if spec.kind == "url":
-                field.initial = provider.default_base_url
-            self.fields[spec.name] = field
+            self.fields[spec.name].spec = spec
 
-    def clean_api_key(self) -> str:
-        key = self.cleaned_data["api_key"]
-        if not _PRINTABLE_KEY.match(key):
-            raise ValidationError("The key has spaces or invisible characters; paste it again.")
-        return key
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        for spec in self.method.fields:
+            if spec.name in self.errors:
+                continue
+            try:
+                cleaned[spec.name] = spec.clean(self.data.get(spec.name) or "")
+            except InvalidField as exc:
+                self.add_error(spec.name, str(exc))
+        return cleaned
 
-    def clean_base_url(self) -> str:
-        value = self.cleaned_data.get("base_url", "")
-        if not value:
-            return ""
-        value = validate_base_url(value)
-        return "" if value == self.provider.default_base_url.rstrip("/") else value
-
-    def _clean_identifier(self, name: str) -> str:
-        value = self.cleaned_data.get(name, "")
-        if value and not _IDENTIFIER.match(value):
-            raise ValidationError("Use only letters, digits, '-' and '_'.")
-        return value
-
-    def clean_organization(self) -> str:
-        return self._clean_identifier("organization")
-
-    def clean_project(self) -> str:
-        return self._clean_identifier("project")
+    def split(self) -> tuple[dict[str, str], dict[str, str]]:
+        """(public values, secret values) of a valid form, without blanks."""
+        public, secret = {}, {}
+        for spec in self.method.fields:
+            value = self.cleaned_data.get(spec.name, "")
+            if value:
+                (secret if spec.secret else public)[spec.name] = value
+        return public, secret
 
 
 class DefaultModelForm(forms.Form):

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from connections import services
 from connections.models import Connection, HealthSnapshot
+from koda.context import Context
 from providers.registry import PROVIDERS
 
 log = logging.getLogger("koda.sweep")
@@ -41,21 +42,24 @@ def _due(now) -> Q:
     return Q(next_check_at__isnull=True) | Q(next_check_at__lte=now)
 
 
-def sweep_claim(*, limit: int = 1) -> list[str]:
-    """Claim up to `limit` due connections for this sweeper; returns their provider ids."""
+def sweep_claim(*, limit: int = 1, due_by=None) -> list[str]:
+    """Claim up to `limit` connections due by `due_by` (default: now) for this sweeper; returns
+    their provider ids. The claim moves a row's next check past `due_by`, so a sweep that keeps
+    its start time as `due_by` checks each connection at most once, however long checks take."""
     now = timezone.now()
+    due_by = due_by or now
     lease = now + timedelta(seconds=settings.KODA_HEALTH_INTERVAL_SECONDS)
     with transaction.atomic():
         candidates = list(
             Connection.objects.select_for_update(skip_locked=True)
-            .filter(_due(now))
+            .filter(_due(due_by))
             .order_by("next_check_at", "id")
             .values_list("id", "provider_id")[:limit]
         )
         claimed = []
         for pk, provider_id in candidates:
             # The conditional UPDATE is the claim: only one sweeper can move a due row forward.
-            if Connection.objects.filter(_due(now), pk=pk).update(next_check_at=lease):
+            if Connection.objects.filter(_due(due_by), pk=pk).update(next_check_at=lease):
                 claimed.append(provider_id)
     return claimed
 
@@ -65,7 +69,7 @@ def _check(provider_id: str) -> str:
     if provider is None:
         return "skipped"
     try:
-        _, result = services.connection_verify(provider=provider, actor=None, via="sweep")
+        _, result = services.connection_verify(provider=provider, ctx=Context.sweep())
         return str(result.outcome)
     except services.NotConfigured:
         return "skipped"  # disconnected after the claim
@@ -75,7 +79,9 @@ def _check(provider_id: str) -> str:
 
 
 def sweep_once(*, concurrency: int = 8, stop: threading.Event | None = None) -> SweepReport:
-    """Check every due connection once, `concurrency` at a time.
+    """Check every connection that was due when the sweep started, each once, `concurrency` at
+    a time, then end (what falls due meanwhile waits for the next sweep: a cron sweep cannot
+    pile up behind checks slower than the interval).
 
     Each worker claims one connection, checks it, then claims the next, so work spreads evenly
     over the workers of every sweeper sharing the database. Each probe is bounded by the verify
@@ -84,11 +90,12 @@ def sweep_once(*, concurrency: int = 8, stop: threading.Event | None = None) -> 
     report = SweepReport()
     lock = threading.Lock()
     started = time.monotonic()
+    due_by = timezone.now()
 
     def worker() -> None:
         try:
             while not (stop and stop.is_set()):
-                claimed = sweep_claim(limit=1)
+                claimed = sweep_claim(limit=1, due_by=due_by)
                 if not claimed:
                     return
                 outcome = _check(claimed[0])

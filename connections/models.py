@@ -5,7 +5,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from koda.crypto import EncryptedTextField
+from koda.context import Via
+from koda.crypto import EncryptedSecretsField
+from providers.base import Credential, Model
+from providers.registry import PROVIDERS
 
 
 class Status(models.TextChoices):
@@ -16,20 +19,23 @@ class Status(models.TextChoices):
 
 
 class Connection(models.Model):
-    """The credential and state of one provider. `provider_id` is the registry's stable id."""
+    """The credential and state of one provider. `provider_id` is the registry's stable id.
+
+    The credential is stored generically, as the adapter declares it for `auth_method`: the
+    public fields' values in `config`, every secret part together in `secrets` (one encrypted
+    JSON object, so tokens and expiries fit without a schema change).
+    """
 
     provider_id = models.CharField(max_length=32, unique=True)
     auth_method = models.CharField(max_length=32)
-    # The API key or token, encrypted with KODA_ENCRYPTION_KEY; `secret_hint` is what is shown.
-    secret = EncryptedTextField(null=True, blank=True)
+    config = models.JSONField(default=dict, blank=True)
+    # Encrypted with KODA_ENCRYPTION_KEY; `secret_hint` is what is shown.
+    secrets = EncryptedSecretsField(null=True, blank=True)
     secret_hint = models.CharField(max_length=40, blank=True)
-    base_url = models.CharField(max_length=2048, blank=True)
-    organization = models.CharField(max_length=128, blank=True)
-    project = models.CharField(max_length=128, blank=True)
-    endpoint_url = models.CharField(max_length=2048, blank=True)
-    runtime_path = models.CharField(max_length=4096, blank=True)
+    # Facts from the last successful check that the summary shows (a runtime's version).
+    details = models.JSONField(default=dict, blank=True)
     default_model = models.CharField(max_length=256, blank=True)
-    # Discovered on the last successful verification: [{"id", "name"?, "capabilities"?}].
+    # Discovered on the last successful verification: `providers.base.Model.as_dict()` each.
     discovered_models = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.VERIFIED)
     verified_at = models.DateTimeField(null=True, blank=True)
@@ -57,19 +63,22 @@ class Connection(models.Model):
     @property
     def is_ready(self) -> bool:
         """Verified, with a default model where the provider needs one (issue 3)."""
-        from providers.registry import PROVIDERS
-
         provider = PROVIDERS.get(self.provider_id)
         needs_default = bool(provider and provider.needs_default_model)
         return self.status == Status.VERIFIED and (bool(self.default_model) or not needs_default)
 
+    @property
+    def credential(self) -> Credential:
+        """The stored credential in plain values (decrypts `secrets`: not for lists)."""
+        return Credential(self.auth_method, self.config, self.secrets or {})
 
-class Trigger(models.TextChoices):
-    WIZARD = "wizard"
-    API = "api"
-    SWEEP = "sweep"
-    LOGIN = "login"
-    COMMAND = "command"
+    @property
+    def models(self) -> list[Model]:
+        return [Model.from_dict(m) for m in self.discovered_models]
+
+    @property
+    def model_ids(self) -> list[str]:
+        return [m["id"] for m in self.discovered_models]
 
 
 class HealthSnapshot(models.Model):
@@ -87,7 +96,7 @@ class HealthSnapshot(models.Model):
     remedy = models.CharField(max_length=500, blank=True)
     raw_error = models.TextField(blank=True)  # redacted, at most 4 KB
     probe = models.CharField(max_length=2100, blank=True)
-    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    trigger = models.CharField(max_length=16, choices=Via.choices)
     # True when the check was of a new credential that was refused and not saved: it tells the
     # story of a failed rotation without changing the stored connection's health.
     candidate = models.BooleanField(default=False)

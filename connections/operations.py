@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from connections import selectors, services
+from koda.context import Context, Via
 from koda.rendering import render_page
 from providers.registry import get_provider
 
@@ -26,7 +27,7 @@ def operations_verify(request: HttpRequest, provider_id: str) -> HttpResponse:
         raise Http404("No such provider")
     try:
         services.connection_verify(
-            provider=provider, actor=request.user, via="dashboard", request=request
+            provider=provider, ctx=Context.of_request(request, Via.OPERATIONS)
         )
     except services.NotConfigured:
         raise Http404("Not configured") from None

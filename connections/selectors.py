@@ -12,7 +12,10 @@ from connections.health import uptime
 from connections.models import Connection, HealthSnapshot, Status
 from koda.models import AuditEvent
 from providers.base import Provider
-from providers.registry import PROVIDERS
+from providers.registry import PROVIDERS, public_field_names
+
+# The credential's public fields as state shows them: every one any adapter declares.
+PUBLIC_FIELDS = public_field_names()
 
 
 def _iso(value) -> str | None:
@@ -20,59 +23,40 @@ def _iso(value) -> str | None:
 
 
 def connection_state(provider: Provider, connection: Connection | None) -> dict:
-    """The public state of a provider's connection (design §7). Never reads `secret`."""
-    if connection is None:
-        return {
-            "provider_id": provider.id,
-            "status": Status.NOT_CONFIGURED.value,
-            "ready": False,
-            "auth_method": None,
-            "secret_hint": None,
-            "base_url": None,
-            "organization": None,
-            "project": None,
-            "endpoint_url": None,
-            "runtime_path": None,
-            "default_model": None,
-            "models": [],
-            "verified_at": None,
-            "failing_since": None,
-            "last_check": None,
-        }
+    """The public state of a provider's connection (design §7). Never reads `secrets`."""
+    config = connection.config if connection else {}
     last_check = None
-    if connection.last_checked_at:
+    if connection is not None and connection.last_checked_at:
         last_check = {
             "outcome": connection.last_outcome,
             "message": connection.last_message,
+            "remedy": connection.last_remedy,
             "checked_at": _iso(connection.last_checked_at),
             "latency_ms": connection.last_latency_ms,
         }
     return {
         "provider_id": provider.id,
-        "status": connection.status,
-        "ready": connection.is_ready,
-        "auth_method": connection.auth_method,
-        "secret_hint": connection.secret_hint or None,
-        "base_url": connection.base_url or None,
-        "organization": connection.organization or None,
-        "project": connection.project or None,
-        "endpoint_url": connection.endpoint_url or None,
-        "runtime_path": connection.runtime_path or None,
-        "default_model": connection.default_model or None,
-        "models": [m["id"] for m in connection.discovered_models],
-        "verified_at": _iso(connection.verified_at),
-        "failing_since": _iso(connection.failing_since),
+        "status": connection.status if connection else Status.NOT_CONFIGURED.value,
+        "ready": connection.is_ready if connection else False,
+        "auth_method": connection.auth_method if connection else None,
+        "secret_hint": (connection.secret_hint or None) if connection else None,
+        **{name: config.get(name) or None for name in PUBLIC_FIELDS},
+        "default_model": (connection.default_model or None) if connection else None,
+        "models": connection.model_ids if connection else [],
+        "details": dict(connection.details) if connection else {},
+        "verified_at": _iso(connection.verified_at) if connection else None,
+        "failing_since": _iso(connection.failing_since) if connection else None,
         "last_check": last_check,
     }
 
 
 def connections_by_provider() -> dict[str, Connection]:
-    # `defer("secret")`: lists never decrypt anything they do not need.
-    return {c.provider_id: c for c in Connection.objects.defer("secret")}
+    # `defer("secrets")`: lists never decrypt anything they do not need.
+    return {c.provider_id: c for c in Connection.objects.defer("secrets")}
 
 
 def connection_get(provider: Provider) -> Connection | None:
-    return Connection.objects.defer("secret").filter(provider_id=provider.id).first()
+    return Connection.objects.defer("secrets").filter(provider_id=provider.id).first()
 
 
 def catalog_list() -> list[dict]:
@@ -146,7 +130,7 @@ def operations_rows(
     Three queries whatever the number of connections and snapshots."""
     now = now or timezone.now()
     start = _hour(now) - timedelta(hours=STRIP_HOURS - 1)
-    conns = Connection.objects.defer("secret").order_by("provider_id")
+    conns = Connection.objects.defer("secrets").order_by("provider_id")
     if provider_ids is not None:
         conns = conns.filter(provider_id__in=provider_ids)
     conns = list(conns)

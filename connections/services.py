@@ -1,26 +1,30 @@
 """Writes to connections. HTML views, the JSON API, commands and admin actions all call these.
 
 The rule at the heart of it (design §1): a credential is verified before it is stored, and a
-credential that does not round-trip is never saved. A refused new key leaves the stored one,
-its defaults and its health untouched; the refused check is still recorded (as a candidate
-snapshot) and audited, so a failed rotation is visible.
+credential that does not round-trip is never saved. A refused new credential leaves the stored
+one, its defaults and its health untouched; the refused check is still recorded (as a candidate
+snapshot) and audited, so a failed rotation is visible. One service does this for every auth
+method; which methods a provider takes is decided here, from the adapter's declaration.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from connections.models import Connection, HealthSnapshot, Status, Trigger
+from connections.forms import CredentialForm
+from connections.models import Connection, HealthSnapshot, Status
 from koda.audit import audit_record
+from koda.context import Context, Via
 from koda.crypto import secret_hint
-from providers.base import AuthMethod, Credential, Provider, VerificationResult
+from providers.base import Credential, Provider, VerificationResult
+from providers.fields import Method
 
 
 class NotConfigured(Exception):
@@ -31,42 +35,193 @@ class UnknownModel(ValueError):
     """The model is not one the connection discovered."""
 
 
-_TRIGGERS = {
-    "api": Trigger.API,
-    "dashboard": Trigger.WIZARD,
-    "command": Trigger.COMMAND,
-    "sweep": Trigger.SWEEP,
-}
-# Connection fields an audit diff may show (never `secret`).
-_PUBLIC_FIELDS = (
-    "auth_method",
-    "secret_hint",
-    "base_url",
-    "organization",
-    "project",
-    "endpoint_url",
-    "runtime_path",
-    "default_model",
-    "status",
-)
+class UnsupportedAuthMethod(Exception):
+    """The provider does not take this auth method (or not through a form)."""
+
+    def __init__(self, provider: Provider, method: str) -> None:
+        super().__init__(f"{provider.name} does not take {method!r} here")
+        self.provider, self.method = provider, method
 
 
-def _public(connection: Connection | None) -> dict:
+class InvalidCredentialInput(Exception):
+    """Some fields of the credential are not acceptable; `form` holds the errors per field."""
+
+    def __init__(self, form: CredentialForm) -> None:
+        super().__init__("invalid credential input")
+        self.form = form
+
+    @property
+    def errors(self) -> dict[str, list[str]]:
+        return {name: [str(e) for e in errors] for name, errors in self.form.errors.items()}
+
+
+@dataclass(frozen=True)
+class Configured:
+    """What a configure attempt did: `connection` is None when the credential was refused (then
+    nothing stored changed)."""
+
+    connection: Connection | None
+    result: VerificationResult
+
+
+def connection_method(provider: Provider, method: str) -> Method:
+    """The provider's declared method of that id that a form configures."""
+    spec = provider.method(method)
+    if spec is None or not spec.id.takes_input:
+        raise UnsupportedAuthMethod(provider, method)
+    return spec
+
+
+@sensitive_variables("data", "form", "values", "secrets")
+def connection_configure(
+    *, provider: Provider, method: str, data: Mapping[str, str], ctx: Context
+) -> Configured:
+    """Validate what an operator entered for `method` (exactly the fields the adapter declares),
+    then verify it and store it only if it round-trips. Raises UnsupportedAuthMethod or
+    InvalidCredentialInput before any network call."""
+    spec = connection_method(provider, method)
+    form = CredentialForm(data, method=spec)
+    if not form.is_valid():
+        raise InvalidCredentialInput(form)
+    values, secrets = form.split()
+    credential = Credential(spec.id, values, secrets)
+    return connection_configure_credential(provider=provider, credential=credential, ctx=ctx)
+
+
+@sensitive_variables("credential")
+def connection_configure_credential(
+    *, provider: Provider, credential: Credential, ctx: Context
+) -> Configured:
+    """Verify a credential and, only if it round-trips, store it (secret parts encrypted)."""
+    result = provider.verify(credential)  # network: outside any transaction or row lock
+    if not result.ok:
+        _record_refused(provider, credential, result, ctx)
+        return Configured(None, result)
+    values = {**credential.values, **result.resolved_values}
+    with transaction.atomic():
+        connection = Connection.objects.select_for_update().filter(
+            provider_id=provider.id
+        ).first() or Connection(provider_id=provider.id)
+        before = _public(connection) if connection.pk else {}
+        connection.auth_method = credential.method
+        connection.config = {name: value for name, value in values.items() if value}
+        connection.secrets = credential.secrets or None
+        connection.secret_hint = _hint(provider, credential)
+        _apply_check(connection, result)
+        if connection.default_model not in connection.model_ids:
+            connection.default_model = ""
+        connection.save()
+        snapshot_record(provider=provider, connection=connection, result=result, ctx=ctx)
+        audit_record(
+            ctx=ctx,
+            action="connection.configure",
+            target=_target(provider),
+            diff={"before": before, "after": _public(connection)},
+        )
+    return Configured(connection, result)
+
+
+def _record_refused(
+    provider: Provider, credential: Credential, result: VerificationResult, ctx: Context
+) -> None:
+    # Under the row lock: a disconnect racing this refusal waits, so the snapshot never points
+    # at a row deleted in between (and the audit row is never lost to that).
+    with transaction.atomic():
+        existing = (
+            Connection.objects.select_for_update()
+            .defer("secrets")
+            .filter(provider_id=provider.id)
+            .first()
+        )
+        snapshot_record(
+            provider=provider, connection=existing, result=result, ctx=ctx, candidate=True
+        )
+        audit_record(
+            ctx=ctx,
+            action="connection.configure_refused",
+            target=_target(provider),
+            diff={
+                "auth_method": str(credential.method),
+                "outcome": str(result.outcome),
+                "secret_hint": _hint(provider, credential),
+                "kept_existing": existing is not None,
+            },
+        )
+
+
+def connection_verify(*, provider: Provider, ctx: Context) -> tuple[Connection, VerificationResult]:
+    """Re-check the stored credential and record the result on the connection."""
+    connection = Connection.objects.filter(provider_id=provider.id).first()
     if connection is None:
-        return {}
-    return {name: getattr(connection, name) for name in _PUBLIC_FIELDS}
+        raise NotConfigured(provider.id)
+    credential = connection.credential
+    result = provider.verify(credential)
+    with transaction.atomic():
+        current = Connection.objects.select_for_update().filter(pk=connection.pk).first()
+        if current is None:
+            raise NotConfigured(provider.id)  # disconnected while the check ran
+        # The credential may have been replaced while the check ran: do not pin this result on
+        # a credential it was not about.
+        still_same = current.credential == credential
+        if still_same:
+            _apply_check(current, result)
+            current.save()
+        snapshot_record(
+            provider=provider, connection=current, result=result, ctx=ctx, candidate=not still_same
+        )
+        if ctx.via != Via.SWEEP:  # scheduled checks leave snapshots, not audit events
+            audit_record(
+                ctx=ctx,
+                action="connection.verify",
+                target=_target(provider),
+                diff={"outcome": str(result.outcome), "status": current.status},
+            )
+    return current, result
 
 
-def credential_of(connection: Connection) -> Credential:
-    return Credential(
-        auth_method=connection.auth_method,
-        api_key=connection.secret or "",
-        base_url=connection.base_url,
-        organization=connection.organization,
-        project=connection.project,
-        endpoint_url=connection.endpoint_url,
-        runtime_path=connection.runtime_path,
+def connection_set_default_model(*, provider: Provider, model: str, ctx: Context) -> Connection:
+    with transaction.atomic():
+        connection = (
+            Connection.objects.select_for_update()
+            .defer("secrets")
+            .filter(provider_id=provider.id)
+            .first()
+        )
+        if connection is None:
+            raise NotConfigured(provider.id)
+        if model not in connection.model_ids:
+            raise UnknownModel(model)
+        before = connection.default_model
+        connection.default_model = model
+        connection.save(update_fields=["default_model", "updated_at"])
+        audit_record(
+            ctx=ctx,
+            action="connection.default_model",
+            target=_target(provider),
+            diff={"before": before, "after": model},
+        )
+    return connection
+
+
+@transaction.atomic
+def connection_disconnect(*, provider: Provider, ctx: Context) -> None:
+    """Delete the stored credential and state. Health snapshots stay (provider_id is kept)."""
+    connection = (
+        Connection.objects.select_for_update()
+        .defer("secrets")
+        .filter(provider_id=provider.id)
+        .first()
     )
+    if connection is None:
+        raise NotConfigured(provider.id)
+    before = _public(connection)
+    connection.delete()
+    audit_record(
+        ctx=ctx, action="connection.disconnect", target=_target(provider), diff={"before": before}
+    )
+
+
+# --- recording checks -------------------------------------------------------------------------
 
 
 def snapshot_record(
@@ -74,8 +229,7 @@ def snapshot_record(
     provider: Provider,
     connection: Connection | None,
     result: VerificationResult,
-    via: str,
-    actor: Any,
+    ctx: Context,
     candidate: bool = False,
 ) -> HealthSnapshot:
     """Write the immutable record of one check (its raw error is already redacted)."""
@@ -87,10 +241,11 @@ def snapshot_record(
         http_status=result.http_status,
         latency_ms=result.latency_ms,
         message=result.message[:500],
+        remedy=result.remedy[:500],
         raw_error=result.raw_error,
         probe=result.probe[:2100],
-        trigger=_TRIGGERS.get(via, Trigger.API),
-        actor=actor if getattr(actor, "pk", None) else None,
+        trigger=ctx.via,
+        actor=ctx.user if ctx.user is not None and ctx.user.pk is not None else None,
         candidate=candidate,
     )
 
@@ -118,8 +273,9 @@ def _apply_check(connection: Connection, result: VerificationResult) -> None:
         )
         connection.last_ok_at = now
         connection.consecutive_failures = 0
+        connection.details = dict(result.details)
         if result.models:
-            connection.discovered_models = result.models
+            connection.discovered_models = [m.as_dict() for m in result.models]
     else:
         connection.status = Status.DEGRADED if result.outcome.is_transient else Status.FAILING
         connection.failing_since = connection.failing_since or now
@@ -133,174 +289,26 @@ def _apply_check(connection: Connection, result: VerificationResult) -> None:
         connection.consecutive_failures += 1
 
 
-@sensitive_variables("api_key", "credential")
-def connection_configure_api_key(
-    *,
-    provider: Provider,
-    api_key: str,
-    base_url: str = "",
-    organization: str = "",
-    project: str = "",
-    actor: Any,
-    via: str,
-    request: HttpRequest | None = None,
-) -> tuple[Connection | None, VerificationResult]:
-    """Verify an API key and, only if it round-trips, store it (encrypted).
-
-    Returns (connection, result); connection is None when the key was refused, in which case
-    nothing stored has changed.
-    """
-    credential = Credential(
-        auth_method=AuthMethod.API_KEY,
-        api_key=api_key,
-        base_url=base_url,
-        organization=organization,
-        project=project,
-    )
-    result = provider.verify(credential)  # network: outside any transaction or row lock
-    target = f"provider:{provider.id}"
-    if not result.ok:
-        existing = Connection.objects.defer("secret").filter(provider_id=provider.id).first()
-        snapshot_record(
-            provider=provider,
-            connection=existing,
-            result=result,
-            via=via,
-            actor=actor,
-            candidate=True,
-        )
-        audit_record(
-            actor=actor,
-            via=via,
-            action="connection.configure_refused",
-            target=target,
-            request=request,
-            diff={
-                "outcome": str(result.outcome),
-                "secret_hint": secret_hint(api_key),
-                "kept_existing": existing is not None,
-            },
-        )
-        return None, result
-    # A region-bound key may have been accepted on another region's host: store that host.
-    verified_base = result.base_url.rstrip("/")
-    if not base_url and verified_base and verified_base != provider.default_base_url.rstrip("/"):
-        base_url = verified_base
-    with transaction.atomic():
-        connection = Connection.objects.select_for_update().filter(
-            provider_id=provider.id
-        ).first() or Connection(provider_id=provider.id)
-        before = _public(connection) if connection.pk else {}
-        connection.auth_method = AuthMethod.API_KEY
-        connection.secret = api_key
-        connection.secret_hint = secret_hint(api_key)
-        connection.base_url, connection.organization, connection.project = (
-            base_url,
-            organization,
-            project,
-        )
-        connection.endpoint_url = connection.runtime_path = ""
-        _apply_check(connection, result)
-        ids = {m["id"] for m in result.models}
-        if connection.default_model not in ids:
-            connection.default_model = ""
-        connection.save()
-        snapshot_record(
-            provider=provider, connection=connection, result=result, via=via, actor=actor
-        )
-        audit_record(
-            actor=actor,
-            via=via,
-            action="connection.configure",
-            target=target,
-            request=request,
-            diff={"before": before, "after": _public(connection)},
-        )
-    return connection, result
+def _public(connection: Connection) -> dict:
+    """What an audit diff may show of a connection: everything but its secret parts."""
+    return {
+        "auth_method": connection.auth_method,
+        "config": dict(connection.config),
+        "secret_hint": connection.secret_hint,
+        "default_model": connection.default_model,
+        "status": connection.status,
+    }
 
 
-def connection_verify(
-    *, provider: Provider, actor: Any, via: str, request: HttpRequest | None = None
-) -> tuple[Connection, VerificationResult]:
-    """Re-check the stored credential and record the result on the connection."""
-    connection = Connection.objects.filter(provider_id=provider.id).first()
-    if connection is None:
-        raise NotConfigured(provider.id)
-    credential = credential_of(connection)
-    result = provider.verify(credential)
-    with transaction.atomic():
-        current = Connection.objects.select_for_update().filter(pk=connection.pk).first()
-        if current is None:
-            raise NotConfigured(provider.id)  # disconnected while the check ran
-        # The credential may have been replaced while the check ran: do not pin this result on
-        # a credential it was not about.
-        still_same = credential_of(current) == credential
-        if still_same:
-            _apply_check(current, result)
-            current.save()
-        snapshot_record(
-            provider=provider,
-            connection=current,
-            result=result,
-            via=via,
-            actor=actor,
-            candidate=not still_same,
-        )
-        if via != "sweep":  # scheduled checks leave snapshots, not audit events
-            audit_record(
-                actor=actor,
-                via=via,
-                action="connection.verify",
-                target=f"provider:{provider.id}",
-                request=request,
-                diff={"outcome": str(result.outcome), "status": current.status},
-            )
-    return current, result
+@sensitive_variables("credential")
+def _hint(provider: Provider, credential: Credential) -> str:
+    """The hint of the method's first secret part that has a value (`sk-…abcd`), or ""."""
+    spec = provider.method(credential.method)
+    for field in spec.secret_fields if spec else ():
+        if credential.secrets.get(field.name):
+            return secret_hint(credential.secrets[field.name])
+    return ""
 
 
-def connection_set_default_model(
-    *, provider: Provider, model: str, actor: Any, via: str, request: HttpRequest | None = None
-) -> Connection:
-    with transaction.atomic():
-        connection = (
-            Connection.objects.select_for_update()
-            .defer("secret")
-            .filter(provider_id=provider.id)
-            .first()
-        )
-        if connection is None:
-            raise NotConfigured(provider.id)
-        if model not in {m["id"] for m in connection.discovered_models}:
-            raise UnknownModel(model)
-        before = connection.default_model
-        connection.default_model = model
-        connection.save(update_fields=["default_model", "updated_at"])
-        audit_record(
-            actor=actor,
-            via=via,
-            action="connection.default_model",
-            target=f"provider:{provider.id}",
-            request=request,
-            diff={"before": before, "after": model},
-        )
-    return connection
-
-
-@transaction.atomic
-def connection_disconnect(
-    *, provider: Provider, actor: Any, via: str, request: HttpRequest | None = None
-) -> None:
-    """Delete the stored credential and state. Health snapshots stay (provider_id is kept)."""
-    connection = Connection.objects.select_for_update().filter(provider_id=provider.id).first()
-    if connection is None:
-        raise NotConfigured(provider.id)
-    before = _public(connection)
-    connection.delete()
-    audit_record(
-        actor=actor,
-        via=via,
-        action="connection.disconnect",
-        target=f"provider:{provider.id}",
-        diff={"before": before},
-        request=request,
-    )
+def _target(provider: Provider) -> str:
+    return f"provider:{provider.id}"

@@ -1,26 +1,38 @@
 """Dashboard pages for providers: the Providers list and the three-step wizard
 (configure → verify → defaults). Thin: read through selectors, write through services.
 
-HTMX: the configure form posts in place. A refused key swaps only the result panel, so the form
-keeps what was typed (the key is never rendered back); an accepted key swaps the whole wizard
-to the defaults step. Without JavaScript the same views answer with full pages.
+Configure renders exactly the fields the adapter declares for the chosen auth method; a provider
+with several methods (Ollama: this machine's server or an ollama.com key) offers a switch.
+HTMX: the configure form posts in place. A refused credential swaps only the result panel, so the
+form keeps what was typed (a secret is never rendered back); an accepted one swaps the whole
+wizard to the defaults step. Without JavaScript the same views answer with full pages.
 """
 
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from connections import selectors, services
-from connections.forms import ApiKeyForm, DefaultModelForm
-from koda.rendering import render_swap
-from providers.base import AuthMethod, Provider
+from connections.forms import CredentialForm, DefaultModelForm
+from connections.models import Connection
+from koda.context import Context, Via
+from koda.rendering import render_page, render_swap
+from providers.base import Provider
+from providers.fields import AuthMethod, Method
 from providers.registry import PROVIDERS, get_provider
 
 TEMPLATE = "connections/provider_detail.html"
+# How the summary labels facts a check learned (other keys are shown as they are).
+DETAIL_LABELS = {
+    "version": "Version",
+    "built_with": "Built with",
+    "build": "Build",
+    "model": "Model",
+}
 
 
 def _provider_or_404(provider_id: str) -> Provider:
@@ -28,6 +40,10 @@ def _provider_or_404(provider_id: str) -> Provider:
     if provider is None:
         raise Http404("No such provider")
     return provider
+
+
+def _ctx(request: HttpRequest) -> Context:
+    return Context.of_request(request, Via.WIZARD)
 
 
 @require_GET
@@ -41,37 +57,66 @@ def providers(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _context(request: HttpRequest, provider: Provider, **extra) -> dict:
+def _form_methods(provider: Provider) -> list[Method]:
+    return [m for m in provider.methods if m.id.takes_input]
+
+
+def _chosen(provider: Provider, connection: Connection | None, wanted: str | None) -> Method | None:
+    """The method the form shows: the one asked for, else the stored one, else the first."""
+    methods = _form_methods(provider)
+    for candidate in (wanted, connection.auth_method if connection else None):
+        spec = next((m for m in methods if m.id == candidate), None)
+        if spec is not None:
+            return spec
+    return methods[0] if methods else None
+
+
+def _summary(provider: Provider, connection: Connection) -> list[tuple[str, str]]:
+    """The stored credential's public values, labelled as declared, then the facts learned."""
+    spec = provider.method(connection.auth_method)
+    rows = []
+    for field in spec.public_fields if spec else ():
+        value = connection.config.get(field.name) or field.default
+        if value:
+            rows.append((field.label, value))
+    for name, value in connection.details.items():
+        rows.append((DETAIL_LABELS.get(name, name.replace("_", " ").capitalize()), value))
+    return rows
+
+
+def _context(
+    request: HttpRequest,
+    provider: Provider,
+    *,
+    method: str | None = None,
+    form: CredentialForm | None = None,
+    replacing: bool = False,
+    **extra,
+) -> dict:
     connection = selectors.connection_get(provider)
-    state = selectors.connection_state(provider, connection)
-    replacing = request.GET.get("replace") == "1" or extra.pop("replacing", False)
-    takes_key = AuthMethod.API_KEY in provider.auth_methods
+    replacing = (replacing or request.GET.get("replace") == "1") and connection is not None
+    chosen = _chosen(provider, connection, method or request.GET.get("method"))
+    if form is None and chosen is not None:
+        stored = connection is not None and connection.auth_method == chosen.id
+        form = CredentialForm(method=chosen, initial=dict(connection.config) if stored else {})
+    stored_method = provider.method(connection.auth_method) if connection else None
     context = {
         "provider": provider.describe(),
-        "connection": state,
+        "connection": selectors.connection_state(provider, connection),
         "stored": connection,
-        "takes_key": takes_key,
-        "show_form": takes_key and (connection is None or replacing),
-        "replacing": replacing and connection is not None,
-        "form": ApiKeyForm(provider=provider, initial=_stored_values(provider, connection))
-        if takes_key
-        else None,
-        "models": connection.discovered_models if connection else [],
+        "methods": _form_methods(provider),
+        "method": chosen,
+        "form": form,
+        "show_form": chosen is not None and (connection is None or replacing),
+        "replacing": replacing,
+        "stored_method": stored_method,
+        "summary": _summary(provider, connection) if connection else [],
+        "other_methods": [m for m in provider.methods if not m.id.takes_input],
+        "models": connection.models if connection else [],
         "step": 1 if connection is None else (3 if connection.is_ready else 2),
     }
     context.update(extra)
     return context
-
-
-def _stored_values(provider: Provider, connection) -> dict:
-    """Prefill a replacement with what is stored (never the key itself)."""
-    if connection is None:
-        return {}
-    return {
-        "base_url": connection.base_url or provider.default_base_url,
-        "organization": connection.organization,
-        "project": connection.project,
-    }
 
 
 @require_GET
@@ -79,37 +124,45 @@ def provider_detail(request: HttpRequest, provider_id: str) -> HttpResponse:
     provider = _provider_or_404(provider_id)
     if provider.id != provider_id:  # an alias: show the canonical page
         return redirect("provider", provider_id=provider.id)
-    return render(request, TEMPLATE, _context(request, provider))
+    return render_page(request, TEMPLATE, "wizard", _context(request, provider))
 
 
-@sensitive_post_parameters("api_key")
-@sensitive_variables("form")
+@sensitive_post_parameters()
 @require_POST
 def provider_configure(request: HttpRequest, provider_id: str) -> HttpResponse:
     provider = _provider_or_404(provider_id)
-    if AuthMethod.API_KEY not in provider.auth_methods:
-        raise Http404("This provider does not take an API key")
-    form = ApiKeyForm(request.POST, provider=provider)
+    method = request.POST.get("auth_method") or AuthMethod.API_KEY
     replacing = request.POST.get("replacing") == "1"
-    if not form.is_valid():
-        return _refused(request, provider, form=form, replacing=replacing)
-    stored, result = services.connection_configure_api_key(
-        provider=provider, actor=request.user, via="dashboard", request=request, **form.cleaned_data
-    )
-    if stored is None:
-        return _refused(request, provider, form=form, result=result, replacing=replacing)
+    try:
+        configured = services.connection_configure(
+            provider=provider, method=method, data=request.POST, ctx=_ctx(request)
+        )
+    except services.UnsupportedAuthMethod:
+        raise Http404("This provider is not configured that way") from None
+    except services.InvalidCredentialInput as exc:
+        return _refused(request, provider, form=exc.form, replacing=replacing)
+    if configured.connection is None:
+        form = CredentialForm(request.POST, method=services.connection_method(provider, method))
+        return _refused(request, provider, form=form, result=configured.result, replacing=replacing)
     if request.htmx:
-        response = render(request, f"{TEMPLATE}#wizard", _context(request, provider, result=result))
+        context = _context(request, provider, result=configured.result)
+        response = render(request, f"{TEMPLATE}#wizard", context)
         return reswap(retarget(response, "#wizard"), "outerHTML")
     return redirect("provider", provider_id=provider.id)
 
 
 def _refused(
-    request: HttpRequest, provider: Provider, *, form: ApiKeyForm, replacing: bool, result=None
+    request: HttpRequest, provider: Provider, *, form: CredentialForm, replacing: bool, result=None
 ) -> HttpResponse:
     # 200, not 4xx: htmx swaps only 2xx answers by default (style guide, HTMX rule 6).
     context = _context(
-        request, provider, result=result, form=form, replacing=replacing, refused=True
+        request,
+        provider,
+        method=form.method.id,
+        form=form,
+        result=result,
+        replacing=replacing,
+        refused=True,
     )
     return render_swap(request, TEMPLATE, "verify-result", context)
 
@@ -118,9 +171,7 @@ def _refused(
 def provider_verify(request: HttpRequest, provider_id: str) -> HttpResponse:
     provider = _provider_or_404(provider_id)
     try:
-        _, result = services.connection_verify(
-            provider=provider, actor=request.user, via="dashboard", request=request
-        )
+        _, result = services.connection_verify(provider=provider, ctx=_ctx(request))
     except services.NotConfigured:
         return redirect("provider", provider_id=provider.id)
     return render_swap(request, TEMPLATE, "wizard", _context(request, provider, result=result))
@@ -132,16 +183,12 @@ def provider_default_model(request: HttpRequest, provider_id: str) -> HttpRespon
     stored = selectors.connection_get(provider)
     if stored is None:
         return redirect("provider", provider_id=provider.id)
-    form = DefaultModelForm(request.POST, choices=[m["id"] for m in stored.discovered_models])
+    form = DefaultModelForm(request.POST, choices=stored.model_ids)
     model_error = None
     if form.is_valid():
         try:
             services.connection_set_default_model(
-                provider=provider,
-                model=form.cleaned_data["model"],
-                actor=request.user,
-                via="dashboard",
-                request=request,
+                provider=provider, model=form.cleaned_data["model"], ctx=_ctx(request)
             )
         except (services.NotConfigured, services.UnknownModel):
             model_error = "That model is no longer offered; verify again to refresh the list."
@@ -157,9 +204,7 @@ def provider_default_model(request: HttpRequest, provider_id: str) -> HttpRespon
 def provider_disconnect(request: HttpRequest, provider_id: str) -> HttpResponse:
     provider = _provider_or_404(provider_id)
     try:
-        services.connection_disconnect(
-            provider=provider, actor=request.user, via="dashboard", request=request
-        )
+        services.connection_disconnect(provider=provider, ctx=_ctx(request))
     except services.NotConfigured:
         pass  # already gone: the page shows that
     url = f"/providers/{provider.id}/"

@@ -4,14 +4,17 @@ Every API view is wrapped by `api_view`, which:
 - authenticates by `Authorization: Bearer <token>` or the operator session cookie (401 otherwise);
 - applies the cookie-write CSRF rule (design §7): JSON content type required, and an `Origin`
   header, when present, must name this host;
-- answers 405 for methods the view does not take, 413 for bodies over 64 KB;
-- turns every `ApiError` into `{"error": {"code", "message", "details"}}` with its status.
+- answers 405 for methods the view does not take, 413 for bodies over 64 KB (declared or
+  chunked), 411 for a chunked body the server cannot de-chunk;
+- turns every `ApiError` into `{"error": {"code", "message", "details"}}` with its status, and
+  any other exception into a 500 of the same shape, with no traceback, in debug mode too.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,8 +24,11 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from koda.crypto import InvalidToken
 from koda.operators import is_operator
 from koda.tokens import api_token_authenticate
+
+log = logging.getLogger("koda.api")
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -76,6 +82,10 @@ class Conflict(ApiError):
     status, code = 409, "conflict"
 
 
+class LengthRequired(ApiError):
+    status, code = 411, "length_required"
+
+
 class PayloadTooLarge(ApiError):
     status, code = 413, "payload_too_large"
 
@@ -86,6 +96,10 @@ class UnsupportedMediaType(ApiError):
 
 class Unprocessable(ApiError):
     status, code = 422, "unprocessable"
+
+
+class ServerError(ApiError):
+    status, code = 500, "internal_error"
 
 
 def error_response(error: ApiError) -> JsonResponse:
@@ -158,10 +172,7 @@ def _check_body(request: HttpRequest, via: str) -> None:
         )
     if request.method not in UNSAFE_METHODS:
         return
-    try:
-        body = request.body  # chunked bodies have no Content-Length: measure what arrived
-    except RequestDataTooBig:
-        body = b"x" * (limit + 1)
+    body = _read_body(request, limit)
     if len(body) > limit:
         raise PayloadTooLarge(f"The body is over {limit // 1024} KB.", details={"max_bytes": limit})
     if via == "session":
@@ -177,6 +188,23 @@ def _check_body(request: HttpRequest, via: str) -> None:
             )
     elif declared and not _is_json(request):
         raise UnsupportedMediaType("Send the body as JSON (Content-Type: application/json).")
+
+
+def _read_body(request: HttpRequest, limit: int) -> bytes:
+    """The body, read at most one byte past the limit. A chunked body has no Content-Length, and
+    Django would read it as empty: gunicorn de-chunks wsgi.input, so it is read from there; a
+    server that hands over the raw chunked stream gets 411 instead of a silently empty body."""
+    chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if chunked and not request.META.get("CONTENT_LENGTH"):
+        if not request.META.get("SERVER_SOFTWARE", "").startswith("gunicorn"):
+            raise LengthRequired(
+                "Send a Content-Length with the body (chunked bodies are refused)."
+            )
+        request._body = request.META["wsgi.input"].read(limit + 1)
+    try:
+        return request.body
+    except RequestDataTooBig:
+        return b"x" * (limit + 1)
 
 
 def api_view(methods: Iterable[str]) -> Callable:
@@ -195,10 +223,24 @@ def api_view(methods: Iterable[str]) -> Callable:
                         headers={"Allow": ", ".join(allowed)},
                     )
                 _check_body(request, via)
-                request.api_via = via
                 result = view(request, *args, **kwargs)
             except ApiError as error:
                 return error_response(error)
+            except InvalidToken:
+                log.error(
+                    "a stored secret cannot be decrypted (%s %s)", request.method, request.path
+                )
+                return error_response(
+                    ServerError(
+                        "A stored secret cannot be decrypted with KODA_ENCRYPTION_KEY: was the "
+                        "key changed without KODA_ENCRYPTION_KEY_PREVIOUS and a rotation?",
+                        code="secret_unreadable",
+                    )
+                )
+            except Exception:
+                # Logged through the redacting filter; the answer names nothing internal.
+                log.exception("unexpected error in %s %s", request.method, request.path)
+                return error_response(ServerError("Koda failed to answer; the error was logged."))
             if isinstance(result, HttpResponse):
                 return result
             status, body = result if isinstance(result, tuple) else (200, result)
@@ -224,6 +266,10 @@ def parse_json(
             data = json.loads(request.body)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InvalidJson(f"The body is not valid JSON: {exc}.") from None
+        except RecursionError:
+            raise InvalidJson("The body is nested too deeply to read.") from None
+        except ValueError as exc:  # e.g. an integer of thousands of digits
+            raise InvalidJson(f"The body has a value Koda cannot read: {exc}."[:300]) from None
     if not isinstance(data, dict):
         raise InvalidJson("The body must be a JSON object.", code="invalid_body")
     unknown = sorted(set(data) - set(allowed))

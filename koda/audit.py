@@ -6,8 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.http import HttpRequest
-
+from koda.context import Context
 from koda.models import AuditEvent
 
 # Keys that may never appear in a diff, whatever their value. A caller that tries is a bug.
@@ -29,28 +28,16 @@ def _check_no_secret_keys(value: Any, path: str = "") -> None:
             _check_no_secret_keys(inner, path)
 
 
-def client_address(request: HttpRequest | None) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
-
-
-def audit_record(
-    *,
-    actor: Any,
-    via: str,
-    action: str,
-    target: str,
-    diff: dict | None = None,
-    request: HttpRequest | None = None,
-) -> AuditEvent:
+def audit_record(*, ctx: Context, action: str, target: str, diff: dict | None = None) -> AuditEvent:
     diff = diff or {}
     _check_no_secret_keys(diff)
-    is_user = actor is not None and getattr(actor, "pk", None) is not None
+    user = ctx.user if ctx.user is not None and ctx.user.pk is not None else None
     return AuditEvent.objects.create(
-        actor=actor if is_user else None,
-        actor_label=actor.get_username() if is_user else str(actor or "system"),
-        via=via,
+        actor=user,
+        actor_label=ctx.actor.label[:200],
+        via=ctx.via,
         action=action,
         target=target,
-        client_address=client_address(request),
+        client_address=ctx.client_address,
         diff=diff,
     )

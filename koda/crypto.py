@@ -9,8 +9,10 @@ derived from the encryption key alone, with distinct salts.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -22,7 +24,16 @@ from django.db import models
 from django_cryptography.core.signing import FernetSigner
 from django_cryptography.utils.crypto import FernetBytes, InvalidToken
 
-__all__ = ["EncryptedTextField", "InvalidToken", "decrypt", "encrypt", "redact", "secret_hint"]
+__all__ = [
+    "EncryptedSecretsField",
+    "EncryptedTextField",
+    "InvalidToken",
+    "SecretValues",
+    "decrypt",
+    "encrypt",
+    "redact",
+    "secret_hint",
+]
 
 
 def _derive(raw_key: str, salt: bytes) -> bytes:
@@ -94,6 +105,61 @@ class EncryptedTextField(models.BinaryField):
     def value_to_string(self, obj: models.Model) -> str:
         # dumpdata must never write the plaintext.
         return ""
+
+
+class SecretValues(Mapping[str, str]):
+    """The secret parts of a credential (a key; later an access and a refresh token), read-only.
+
+    Its repr names the parts but never their values, so a traceback's locals, a debug page or a
+    log line that prints it shows nothing secret.
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, str] | None = None) -> None:
+        self._values = {str(k): str(v) for k, v in (values or {}).items() if v}
+
+    def __getitem__(self, name: str) -> str:
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"SecretValues({', '.join(f'{k}=…' for k in self._values)})"
+
+    __str__ = __repr__
+
+
+class EncryptedSecretsField(EncryptedTextField):
+    """Every secret part of a credential, together as one encrypted JSON object, so new parts
+    (tokens, expiries) need no schema change. Reads back as `SecretValues` (None when empty)."""
+
+    description = "Encrypted secret values"
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        if not value:
+            return None
+        return super().get_db_prep_value(json.dumps(dict(value)), connection, prepared)
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> SecretValues | None:
+        text = super().from_db_value(value, expression, connection)
+        return None if text is None else SecretValues(json.loads(text))
+
+
+def encrypted_fields() -> list[tuple[type[models.Model], EncryptedTextField]]:
+    """Every encrypted field of every installed model (what a key rotation re-encrypts)."""
+    from django.apps import apps
+
+    return [
+        (model, f)
+        for model in apps.get_models()
+        for f in model._meta.concrete_fields
+        if isinstance(f, EncryptedTextField)
+    ]
 
 
 # Vendors' published key prefixes. Only these are shown: a prefix guessed from the key's own

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from koda.context import Via
+
 
 class ApiToken(models.Model):
     """A bearer token for the JSON API, stored only as a SHA-256 hash (shown once, on creation)."""
@@ -40,7 +42,7 @@ class AuditEvent(models.Model):
     )
     # Kept beside the foreign key so the trail still reads right after a user is deleted.
     actor_label = models.CharField(max_length=200)
-    via = models.CharField(max_length=20)  # dashboard | api | command | admin | system
+    via = models.CharField(max_length=20, choices=Via.choices)
     action = models.CharField(max_length=64, db_index=True)
     target = models.CharField(max_length=200, db_index=True)
     client_address = models.GenericIPAddressField(null=True, blank=True)

@@ -1,118 +1,55 @@
-"""The OpenAPI 3 document of the JSON API. A test checks that every API route and method is in it
-and that the document validates, so it cannot silently fall behind the code."""
+"""The OpenAPI 3 document of the JSON API.
+
+koda writes the frame (security, the error shape, the conventions every operation shares) and
+each installed app contributes its own paths and schemas through its AppConfig's `openapi()`,
+so koda imports no app. Tests check that every API route and method is documented, that the
+document validates, and that every answer the API tests receive matches it.
+"""
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.http import HttpRequest
 
 from koda.api import api_view
-from providers.base import Outcome
 
 ERROR = {"$ref": "#/components/schemas/Error"}
-PROVIDER_ID = {
-    "name": "provider_id",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string"},
-    "description": "A provider id from the catalog (or an alias).",
+
+# Statuses any operation can answer through the API conventions (koda.api): bad JSON or input,
+# no auth, the CSRF rule, a method it does not take, a chunked or oversized body, a non-JSON
+# body, an unexpected failure.
+_CONVENTIONS = (400, 401, 403, 405, 411, 413, 415, 500)
+_DESCRIPTIONS = {
+    400: "Bad input",
+    401: "Not authenticated",
+    403: "Forbidden (CSRF rule, not an operator)",
+    404: "Unknown provider or path",
+    405: "Method not allowed",
+    409: "Conflict (nothing configured)",
+    411: "Chunked body the server cannot read",
+    413: "Body over 64 KB",
+    415: "Body is not JSON",
+    422: "Verification failed",
+    500: "Koda failed (the error is logged)",
 }
 
 
-def _error_responses(*statuses: int) -> dict:
-    text = {
-        400: "Bad input",
-        401: "Not authenticated",
-        403: "Forbidden (CSRF rule, not an operator)",
-        404: "Unknown provider",
-        405: "Method not allowed",
-        409: "Conflict",
-        413: "Body over 64 KB",
-        415: "Body is not JSON",
-        422: "Verification failed",
-    }
+def error_responses(*statuses: int) -> dict:
+    """The error answers of one operation: the shared conventions plus `statuses`."""
     return {
-        str(s): {"description": text[s], "content": {"application/json": {"schema": ERROR}}}
-        for s in (401, 403, *statuses)
+        str(s): {
+            "description": _DESCRIPTIONS[s],
+            "content": {"application/json": {"schema": ERROR}},
+        }
+        for s in sorted({*_CONVENTIONS, *statuses})
     }
 
 
-def _json(schema: dict, description: str = "OK") -> dict:
+def json_response(schema: dict, description: str = "OK") -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-CONNECTION_STATE = {
-    "type": "object",
-    "properties": {
-        "provider_id": {"type": "string"},
-        "status": {"type": "string", "enum": ["not_configured", "verified", "degraded", "failing"]},
-        "auth_method": {"type": ["string", "null"]},
-        "secret_hint": {
-            "type": ["string", "null"],
-            "description": "Ends with the key's last 4 characters; never the key.",
-        },
-        **{
-            name: {"type": ["string", "null"]}
-            for name in (
-                "base_url",
-                "organization",
-                "project",
-                "endpoint_url",
-                "runtime_path",
-                "default_model",
-                "verified_at",
-                "failing_since",
-            )
-        },
-        "ready": {
-            "type": "boolean",
-            "description": "Verified, with a default model where one is needed.",
-        },
-        "models": {"type": "array", "items": {"type": "string"}},
-        "last_check": {"type": ["object", "null"]},
-    },
-}
-
-
-OUTCOMES = [str(o) for o in Outcome]
-
-VERIFICATION = {
-    "type": "object",
-    "required": [
-        "ok",
-        "outcome",
-        "message",
-        "remedy",
-        "http_status",
-        "raw_error",
-        "probe",
-        "latency_ms",
-        "checked_at",
-        "models",
-    ],
-    "properties": {
-        "ok": {"type": "boolean"},
-        "outcome": {"type": "string", "enum": OUTCOMES},
-        "message": {"type": "string"},
-        "remedy": {"type": "string"},
-        "http_status": {"type": ["integer", "null"]},
-        "raw_error": {
-            "type": "string",
-            "description": "The provider's body, secret redacted, at most 4 KB.",
-        },
-        "probe": {"type": "string", "examples": ["GET https://api.openai.com/v1/models"]},
-        "latency_ms": {"type": "integer"},
-        "checked_at": {"type": "string", "format": "date-time"},
-        "models": {"type": "array", "items": {"type": "string"}},
-        "notes": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "What was and was not checked.",
-        },
-    },
-}
-
-
-def _body(properties: dict, required: list[str]) -> dict:
+def json_request(properties: dict, required: list[str]) -> dict:
     return {
         "required": True,
         "content": {
@@ -128,17 +65,17 @@ def _body(properties: dict, required: list[str]) -> dict:
     }
 
 
+def strict(properties: dict, *, optional: tuple[str, ...] = ()) -> dict:
+    """An object schema with exactly these properties, all present but `optional`."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": [name for name in properties if name not in optional],
+        "additionalProperties": False,
+    }
+
+
 def build() -> dict:
-    connection_ref = {"$ref": "#/components/schemas/ConnectionState"}
-    with_verification = _json(
-        {
-            "type": "object",
-            "properties": {
-                "connection": connection_ref,
-                "verification": {"$ref": "#/components/schemas/Verification"},
-            },
-        }
-    )
     doc = {
         "openapi": "3.1.0",
         "info": {
@@ -154,23 +91,17 @@ def build() -> dict:
                 "session": {"type": "apiKey", "in": "cookie", "name": "koda_operator_session"},
             },
             "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["error"],
-                    "properties": {
-                        "error": {
-                            "type": "object",
-                            "required": ["code", "message", "details"],
-                            "properties": {
+                "Error": strict(
+                    {
+                        "error": strict(
+                            {
                                 "code": {"type": "string"},
                                 "message": {"type": "string"},
                                 "details": {"type": "object"},
-                            },
-                        }
-                    },
-                },
-                "ConnectionState": CONNECTION_STATE,
-                "Verification": VERIFICATION,
+                            }
+                        )
+                    }
+                ),
             },
         },
         "paths": {
@@ -178,177 +109,24 @@ def build() -> dict:
                 "get": {
                     "summary": "This document",
                     "operationId": "openapi",
-                    "responses": {"200": _json({"type": "object"}), **_error_responses()},
+                    "responses": {"200": json_response({"type": "object"}), **error_responses()},
                 }
-            },
-            "/connections/catalog": {
-                "get": {
-                    "summary": "Every provider with its fields, capabilities and connection status",
-                    "operationId": "catalog",
-                    "responses": {
-                        "200": _json(
-                            {
-                                "type": "object",
-                                "properties": {
-                                    "providers": {"type": "array", "items": {"type": "object"}},
-                                    "integrations": {"type": "array", "items": {"type": "object"}},
-                                },
-                            }
-                        ),
-                        **_error_responses(),
-                    },
-                }
-            },
-            "/providers/{provider_id}/connection": {
-                "parameters": [PROVIDER_ID],
-                "get": {
-                    "summary": "A provider's connection state (never the secret)",
-                    "operationId": "connectionGet",
-                    "responses": {
-                        "200": _json(
-                            {"type": "object", "properties": {"connection": connection_ref}}
-                        ),
-                        **_error_responses(404),
-                    },
-                },
-                "delete": {
-                    "summary": "Disconnect: remove the stored credential",
-                    "operationId": "connectionDelete",
-                    "responses": {
-                        "200": _json(
-                            {"type": "object", "properties": {"connection": connection_ref}}
-                        ),
-                        **_error_responses(404, 409),
-                    },
-                },
-            },
-            "/providers/{provider_id}/connection/disconnect": {
-                "parameters": [PROVIDER_ID],
-                "post": {
-                    "summary": "Alias of DELETE .../connection",
-                    "operationId": "connectionDisconnect",
-                    "responses": {
-                        "200": _json({"type": "object"}),
-                        **_error_responses(404, 409, 415),
-                    },
-                },
             },
         },
     }
-    doc["paths"].update(
-        {
-            "/integrations/{integration_id}/health": {
-                "parameters": [
-                    {
-                        "name": "integration_id",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "string"},
-                    },
-                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-                    {
-                        "name": "page_size",
-                        "in": "query",
-                        "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
-                    },
-                ],
-                "get": {
-                    "summary": "Status, failing-since, last ok, uptime and recent snapshots",
-                    "operationId": "integrationHealth",
-                    "responses": {
-                        "200": _json(
-                            {
-                                "type": "object",
-                                "properties": {
-                                    "provider_id": {"type": "string"},
-                                    "status": {"type": "string"},
-                                    "failing_since": {"type": ["string", "null"]},
-                                    "last_ok_at": {"type": ["string", "null"]},
-                                    "uptime": {
-                                        "type": "object",
-                                        "properties": {
-                                            "24h": {"type": ["number", "null"]},
-                                            "7d": {"type": ["number", "null"]},
-                                        },
-                                    },
-                                    "snapshots": {"type": "array", "items": {"type": "object"}},
-                                    "page": {"type": "integer"},
-                                    "page_size": {"type": "integer"},
-                                    "next_page": {"type": ["integer", "null"]},
-                                },
-                            }
-                        ),
-                        **_error_responses(400, 404),
-                    },
-                },
-            },
-            "/providers/{provider_id}/connection/api-key": {
-                "parameters": [PROVIDER_ID],
-                "put": {
-                    "summary": "Verify an API key and store it only if it round-trips",
-                    "description": "A refused key is never stored and leaves an existing "
-                    "credential untouched (422 verification_failed, with "
-                    "details.verification). organization/project exist for OpenAI only.",
-                    "operationId": "connectionPutApiKey",
-                    "requestBody": _body(
-                        {
-                            "api_key": {"type": "string", "maxLength": 1024},
-                            "base_url": {"type": "string", "format": "uri"},
-                            "organization": {"type": "string"},
-                            "project": {"type": "string"},
-                        },
-                        ["api_key"],
-                    ),
-                    "responses": {
-                        "200": with_verification,
-                        **_error_responses(400, 404, 413, 415, 422),
-                    },
-                },
-            },
-            "/providers/{provider_id}/connection/verify": {
-                "parameters": [PROVIDER_ID],
-                "post": {
-                    "summary": "Re-verify the stored credential and record a snapshot",
-                    "operationId": "connectionVerify",
-                    "responses": {"200": with_verification, **_error_responses(404, 409, 415)},
-                },
-            },
-            "/providers/{provider_id}/connection/default-model": {
-                "parameters": [PROVIDER_ID],
-                "put": {
-                    "summary": "Set the default model (one of the discovered models)",
-                    "operationId": "connectionPutDefaultModel",
-                    "requestBody": _body({"model": {"type": "string"}}, ["model"]),
-                    "responses": {
-                        "200": _json(
-                            {"type": "object", "properties": {"connection": connection_ref}}
-                        ),
-                        **_error_responses(400, 404, 409, 415),
-                    },
-                },
-            },
-            "/providers/{provider_id}/models": {
-                "parameters": [PROVIDER_ID],
-                "get": {
-                    "summary": "The models discovered by the last successful verification",
-                    "operationId": "connectionModels",
-                    "responses": {
-                        "200": _json(
-                            {
-                                "type": "object",
-                                "properties": {
-                                    "provider_id": {"type": "string"},
-                                    "default_model": {"type": ["string", "null"]},
-                                    "models": {"type": "array", "items": {"type": "object"}},
-                                },
-                            }
-                        ),
-                        **_error_responses(404, 409),
-                    },
-                },
-            },
-        }
-    )
+    for config in apps.get_app_configs():
+        contribute = getattr(config, "openapi", None)
+        if contribute is None:
+            continue
+        part = contribute()
+        for section, target in (
+            ("paths", doc["paths"]),
+            ("schemas", doc["components"]["schemas"]),
+        ):
+            for name, value in part.get(section, {}).items():
+                if name in target:
+                    raise ValueError(f"{config.label} documents {name} twice")
+                target[name] = value
     return doc
 
 

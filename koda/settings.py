@@ -18,6 +18,8 @@ from environs import Env
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = Env()
+# Variables may also come from a .env file (KODA_ENV_FILE, default ./.env); the environment wins.
+env.read_env(os.environ.get("KODA_ENV_FILE", str(BASE_DIR / ".env")), recurse=False)
 
 DEBUG = env.bool("KODA_DEBUG", False)
 DATA_DIR = Path(env.str("KODA_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -25,7 +27,9 @@ DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def _key_from_env_or_file(name: str, filename: str) -> str:
-    """Read a key from the environment; in development, generate it once into the data dir.
+    """Read a key from the environment, else from the file development mode generated in the data
+    dir (so every manage.py command finds the keys `make run` made); generate that file only when
+    KODA_DEBUG is true.
 
     The file is created with mode 0600 and O_EXCL, so two processes starting together agree on
     one key (the loser reads the winner's file) and the key is never world-readable.
@@ -33,13 +37,13 @@ def _key_from_env_or_file(name: str, filename: str) -> str:
     value = env.str(name, "")
     if value:
         return value
-    if not DEBUG:
+    path = DATA_DIR / filename
+    if not DEBUG and not path.exists():
         raise ImproperlyConfigured(
-            f"{name} is not set. Set it in the environment (it is only generated automatically "
-            f"when KODA_DEBUG=true). Generate one with: python -c 'import secrets; "
+            f"{name} is not set. Set it in the environment (it is only generated automatically, "
+            f"into {path}, when KODA_DEBUG=true). Generate one with: python -c 'import secrets; "
             f"print(secrets.token_urlsafe(50))'"
         )
-    path = DATA_DIR / filename
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -71,6 +75,10 @@ KODA_MODELS_DIR = Path(env.str("KODA_MODELS_DIR", str(DATA_DIR / "models")))
 KODA_MODEL_MIRROR_URL = env.str("KODA_MODEL_MIRROR_URL", "")
 KODA_OPERATOR_USERNAME = env.str("KODA_OPERATOR_USERNAME", "")
 KODA_OPERATOR_PASSWORD = env.str("KODA_OPERATOR_PASSWORD", "")
+# How many reverse proxies sit in front (client address for the audit trail and log-in throttling).
+KODA_TRUSTED_PROXY_HOPS = env.int("KODA_TRUSTED_PROXY_HOPS", 0)
+if KODA_TRUSTED_PROXY_HOPS < 0:
+    raise ImproperlyConfigured("KODA_TRUSTED_PROXY_HOPS must be 0 or more")
 if KODA_HEALTH_INTERVAL_SECONDS < 1 or KODA_HEALTH_RETENTION_DAYS < 1:
     raise ImproperlyConfigured(
         "KODA_HEALTH_INTERVAL_SECONDS and KODA_HEALTH_RETENTION_DAYS must be at least 1"
@@ -130,7 +138,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "koda.context_processors.health_banner",
+                "connections.context_processors.health_banner",
             ],
         },
     },
@@ -196,6 +204,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "koda/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Throttle on the same client address the audit trail records (KODA_TRUSTED_PROXY_HOPS).
+AXES_CLIENT_IP_CALLABLE = "koda.context.client_address"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
 from koda.audit import audit_record
+from koda.context import Context
 from koda.models import ApiToken
 
 TOKEN_PREFIX = "koda_"
@@ -19,8 +20,11 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def api_token_create(*, operator: AbstractBaseUser, name: str, via: str) -> tuple[ApiToken, str]:
-    """Make a token; returns the row and the plaintext, which is never stored or shown again."""
+def api_token_create(
+    *, operator: AbstractBaseUser, name: str, ctx: Context
+) -> tuple[ApiToken, str]:
+    """Make a token for `operator`; returns the row and the plaintext, which is never stored or
+    shown again."""
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         operator=operator,
@@ -29,8 +33,7 @@ def api_token_create(*, operator: AbstractBaseUser, name: str, via: str) -> tupl
         prefix=plaintext[:9],
     )
     audit_record(
-        actor=operator,
-        via=via,
+        ctx=ctx,
         action="api_token.create",
         target=f"api_token:{token.pk}",
         diff={"name": token.name, "prefix": token.prefix},
@@ -56,14 +59,13 @@ def api_token_authenticate(plaintext: str) -> ApiToken | None:
     return token
 
 
-def api_token_revoke(*, token: ApiToken, actor: AbstractBaseUser, via: str) -> None:
+def api_token_revoke(*, token: ApiToken, ctx: Context) -> None:
     updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
     if updated:
         audit_record(
-            actor=actor,
-            via=via,
+            ctx=ctx,
             action="api_token.revoke",
             target=f"api_token:{token.pk}",
             diff={"name": token.name},

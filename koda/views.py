@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from koda.audit import audit_record
+from koda.context import Context, Via
 from koda.models import ApiToken
 from koda.rendering import render_page
 from koda.tokens import api_token_create, api_token_revoke
@@ -24,13 +25,8 @@ logout_view = auth_views.LogoutView.as_view()
 
 @receiver(user_logged_in)
 def _audit_login(sender, request, user, **kwargs) -> None:
-    audit_record(
-        actor=user,
-        via="dashboard",
-        action="operator.login",
-        target=f"operator:{user.get_username()}",
-        request=request,
-    )
+    ctx = Context.of_request(request, Via.DASHBOARD, user=user)
+    audit_record(ctx=ctx, action="operator.login", target=f"operator:{user.get_username()}")
 
 
 @receiver(user_login_failed)
@@ -38,11 +34,9 @@ def _audit_login_failed(sender, credentials, request=None, **kwargs) -> None:
     # `credentials` has the password already replaced by Django; only the username is kept.
     username = str(credentials.get("username", ""))[:150]
     audit_record(
-        actor=f"anonymous ({username})",
-        via="dashboard",
+        ctx=Context.anonymous(request, username),
         action="operator.login_failed",
         target=f"operator:{username}",
-        request=request,
     )
 
 
@@ -59,7 +53,9 @@ def tokens(request: HttpRequest) -> HttpResponse:
         if not name or len(name) > 100:
             error = "Give the token a name of 1 to 100 characters."
         else:
-            _, created = api_token_create(operator=request.user, name=name, via="dashboard")
+            _, created = api_token_create(
+                operator=request.user, name=name, ctx=Context.of_request(request, Via.DASHBOARD)
+            )
     listing = ApiToken.objects.filter(operator=request.user)
     return render_page(
         request,
@@ -72,7 +68,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 @require_POST
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=token_id, operator=request.user)
-    api_token_revoke(token=token, actor=request.user, via="dashboard")
+    api_token_revoke(token=token, ctx=Context.of_request(request, Via.DASHBOARD))
     messages.success(request, f"Token “{token.name}” revoked.")
     if request.htmx:
         return HttpResponseClientRedirect("/tokens/")

@@ -1,14 +1,28 @@
-"""The adapter contract every provider implements, and the verification result type.
+"""The adapter contract every provider implements, and the values it trades in.
 
 Adapters know nothing about the database: they take a `Credential` (plain values) and return a
-`VerificationResult`. They never raise for a provider-side failure (design §5).
+`VerificationResult`. `Provider.verify` never raises (design §5): a provider-side failure is an
+outcome, and so is an answer an adapter cannot read, whatever its shape.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
-from typing import ClassVar
+import logging
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from django.views.decorators.debug import sensitive_variables
+
+from koda.crypto import SecretValues, redact
+from providers.fields import AuthMethod, Method
+
+log = logging.getLogger("koda.verify")
+
+RAW_ERROR_LIMIT = 4096
 
 
 class Outcome(enum.StrEnum):
@@ -50,54 +64,73 @@ class Capability(enum.StrEnum):
     VISION = "vision"
 
 
-class AuthMethod(enum.StrEnum):
-    API_KEY = "api_key"
-    LOGIN = "login"
-    LOCAL_ENDPOINT = "local_endpoint"
-    LOCAL_RUNTIME = "local_runtime"
-    MODEL_DOWNLOAD = "model_download"
-
-
-@dataclass(frozen=True)
-class CredentialField:
-    """One input an auth method takes; `secret` fields are encrypted and never shown again."""
-
-    name: str
-    label: str
-    kind: str = "text"  # text | url | path
-    secret: bool = False
-    required: bool = False
-    help: str = ""
-    max_length: int = 2048
-
-
-API_KEY_FIELD = CredentialField("api_key", "API key", secret=True, required=True, max_length=1024)
-
-
-def base_url_field(default: str) -> CredentialField:
-    return CredentialField(
-        "base_url", "Base URL", kind="url", help=f"Leave as {default} unless you use a gateway."
-    )
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Credential:
-    """What an operator configured, in plain values (decrypted only for the probe)."""
+    """What an operator configured for one auth method, in plain values: `values` are the public
+    fields, `secrets` the secret parts (decrypted only for the probe, never printed)."""
 
-    auth_method: str
-    api_key: str = ""
-    base_url: str = ""
-    organization: str = ""
-    project: str = ""
-    endpoint_url: str = ""
-    runtime_path: str = ""
+    method: AuthMethod
+    values: Mapping[str, str] = field(default_factory=dict)
+    secrets: Mapping[str, str] = field(default_factory=SecretValues)
 
-    def __repr__(self) -> str:  # never print the key, even in a traceback's locals
-        return f"Credential(auth_method={self.auth_method!r}, base_url={self.base_url!r})"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "method", AuthMethod(self.method))
+        object.__setattr__(self, "values", dict(self.values))
+        object.__setattr__(self, "secrets", SecretValues(self.secrets))
+
+    def __repr__(self) -> str:  # never print a secret, even in a traceback's locals
+        return f"Credential(method={self.method!r}, values={self.values!r}, secrets=…)"
+
+    def get(self, name: str) -> str:
+        """A field's value, public or secret ("" when not set)."""
+        return self.secrets.get(name) or self.values.get(name) or ""
 
     @property
-    def secrets(self) -> tuple[str, ...]:
-        return tuple(s for s in (self.api_key,) if s)
+    def secret_values(self) -> tuple[str, ...]:
+        """Every secret part, for redaction."""
+        return tuple(v for v in self.secrets.values() if v)
+
+
+@dataclass(frozen=True)
+class Model:
+    """A model a connection discovered, with what the provider says about it."""
+
+    id: str
+    name: str = ""
+    capabilities: tuple[str, ...] = ()
+    context_length: int | None = None
+    size_bytes: int | None = None
+    family: str = ""
+    parameter_size: str = ""
+    quantization: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """Only what is known: `{"id": …}` plus the fields the provider filled in."""
+        data: dict[str, Any] = {"id": self.id}
+        for f in fields(self)[1:]:
+            value = getattr(self, f.name)
+            if value not in ("", (), None):
+                data[f.name] = list(value) if isinstance(value, tuple) else value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Model:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["capabilities"] = tuple(values.get("capabilities") or ())
+        return cls(**values)
+
+    @classmethod
+    def of(
+        cls, model_id: Any, name: Any = None, capabilities: list[str] | None = None, **extra: Any
+    ) -> Model:
+        """A model from a provider's answer: ids and names as text, capabilities de-duplicated."""
+        return cls(
+            id=str(model_id),
+            name=str(name) if name and str(name) != str(model_id) else "",
+            capabilities=tuple(sorted(set(capabilities or ()))),
+            **extra,
+        )
 
 
 @dataclass
@@ -111,12 +144,16 @@ class VerificationResult:
     probe: str = ""
     latency_ms: int = 0
     checked_at: str = ""
-    models: list[dict] = field(default_factory=list)
+    models: list[Model] = field(default_factory=list)
+    # What was and was not checked, for the operator (shown under the verdict).
     notes: list[str] = field(default_factory=list)
+    # Facts the check learned that the summary shows (a runtime's version, a server's build).
+    details: dict[str, str] = field(default_factory=dict)
     # Seconds the provider asked us to wait (Retry-After), when it did.
     retry_after_seconds: int | None = None
-    # The base URL that was verified (a region-bound key may succeed on another region's host).
-    base_url: str = ""
+    # Public values the check settled, to be stored with the credential (a region-bound key that
+    # works on another region's host, the port a local server answered on).
+    resolved_values: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {
@@ -129,15 +166,25 @@ class VerificationResult:
             "probe": self.probe,
             "latency_ms": self.latency_ms,
             "checked_at": self.checked_at,
-            "models": [m["id"] for m in self.models],
+            "models": [m.id for m in self.models],
             "notes": list(self.notes),
+            "details": dict(self.details),
         }
 
 
-class Provider:
-    """Base of every adapter: metadata the catalog shows, plus `verify`.
+@dataclass(frozen=True)
+class Verdict:
+    outcome: Outcome
+    message: str
+    remedy: str = ""
 
-    Subclasses set the class attributes; `verify` is implemented per provider (or per family).
+
+class Provider:
+    """Base of every adapter: the catalog's metadata, the verdict helpers that make messages and
+    remedies read alike, and `verify`.
+
+    Subclasses set the class attributes and implement `check`; `verify` wraps it so that no
+    answer, however odd, escapes as an exception.
     """
 
     id: ClassVar[str]
@@ -147,17 +194,15 @@ class Provider:
     keys_url: ClassVar[str] = ""  # where a key is made or revoked
     billing_url: ClassVar[str] = ""
     default_base_url: ClassVar[str] = ""
-    auth_methods: ClassVar[dict[str, tuple[CredentialField, ...]]] = {}
+    methods: ClassVar[tuple[Method, ...]] = ()
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     good_for: ClassVar[str] = ""
     needs_default_model: ClassVar[bool] = False
+    # For local runtimes: how an operator starts the server (used in remedies).
+    start_hint: ClassVar[str] = ""
 
-    @classmethod
-    def secret_field_names(cls) -> set[str]:
-        return {f.name for fields in cls.auth_methods.values() for f in fields if f.secret}
-
-    def verify(self, credential: Credential) -> VerificationResult:
-        raise NotImplementedError(f"verification for {self.id} is not implemented yet")
+    def method(self, method_id: str) -> Method | None:
+        return next((m for m in self.methods if m.id == method_id), None)
 
     def describe(self) -> dict:
         """The catalog entry (design §7), without any connection state."""
@@ -168,24 +213,160 @@ class Provider:
             "docs_url": self.docs_url,
             "keys_url": self.keys_url,
             "default_base_url": self.default_base_url,
-            "auth_methods": [
-                {
-                    "id": method,
-                    "fields": [
-                        {
-                            "name": f.name,
-                            "label": f.label,
-                            "kind": f.kind,
-                            "secret": f.secret,
-                            "required": f.required,
-                            "help": f.help,
-                        }
-                        for f in fields
-                    ],
-                }
-                for method, fields in self.auth_methods.items()
-            ],
+            "auth_methods": [m.describe() for m in self.methods],
             "capabilities": sorted(self.capabilities),
             "good_for": self.good_for,
             "needs_default_model": self.needs_default_model,
         }
+
+    # --- verification -----------------------------------------------------------------------
+
+    @sensitive_variables()
+    def verify(self, credential: Credential) -> VerificationResult:
+        """Check the credential against the provider. Never raises."""
+        started = datetime.now(UTC)
+        try:
+            return self.check(credential)
+        except Exception as exc:  # an adapter bug or an answer nobody foresaw: still an outcome
+            detail = redact("".join(traceback.format_exception(exc)), *credential.secret_values)
+            log.error("verification of %s could not read the answer:\n%s", self.id, detail)
+            return self.result(
+                Verdict(
+                    Outcome.UNEXPECTED_RESPONSE,
+                    f"Koda could not interpret {self.name}'s answer ({type(exc).__name__}).",
+                    "Try again; if it persists, report it with the raw error.",
+                ),
+                started=started,
+                raw_error=redact(str(exc), *credential.secret_values),
+            )
+
+    def check(self, credential: Credential) -> VerificationResult:
+        raise NotImplementedError(f"verification for {self.id} is not implemented yet")
+
+    def result(
+        self,
+        verdict: Verdict,
+        *,
+        started: datetime,
+        probe: str = "",
+        latency_ms: int = 0,
+        http_status: int | None = None,
+        raw_error: str = "",
+        retry_after: int | None = None,
+    ) -> VerificationResult:
+        """Build the result of one check from its verdict (raw error already redacted)."""
+        return VerificationResult(
+            ok=verdict.outcome == Outcome.OK,
+            outcome=verdict.outcome,
+            message=verdict.message,
+            remedy=verdict.remedy,
+            http_status=http_status,
+            raw_error=raw_error[:RAW_ERROR_LIMIT],
+            probe=probe,
+            latency_ms=latency_ms,
+            checked_at=started.isoformat(),
+            retry_after_seconds=retry_after,
+        )
+
+    # --- verdict helpers, so messages and remedies read alike ----------------------------------
+
+    @property
+    def key_remedy(self) -> str:
+        return f"Copy a current key from {self.keys_url or self.docs_url}."
+
+    def invalid(self, detail: str) -> Verdict:
+        return Verdict(
+            Outcome.INVALID_CREDENTIALS,
+            f"{self.name} does not recognise this key: {detail}"[:300],
+            self.key_remedy,
+        )
+
+    def revoked(self, detail: str) -> Verdict:
+        return Verdict(
+            Outcome.REVOKED_CREDENTIALS,
+            f"{self.name} says this key or account is disabled: {detail}"[:300],
+            f"Create a new key at {self.keys_url or self.docs_url}, or contact "
+            f"{self.name} support if the account was suspended.",
+        )
+
+    def scope(self, detail: str) -> Verdict:
+        return Verdict(
+            Outcome.INSUFFICIENT_SCOPE,
+            f"The key works but lacks a permission: {detail}"[:300],
+            f"Grant the permission on the key at {self.keys_url or self.docs_url}, "
+            "or use an unrestricted key.",
+        )
+
+    def billing(self, detail: str) -> Verdict:
+        return Verdict(
+            Outcome.BILLING,
+            f"{self.name} refuses for billing: {detail}"[:300],
+            f"Add credit or raise the limit at {self.billing_url or self.docs_url}.",
+        )
+
+    def region(self, detail: str) -> Verdict:
+        return Verdict(
+            Outcome.REGION_UNSUPPORTED,
+            f"{self.name} does not serve this server's region: {detail}"[:300],
+            "Run Koda (or a gateway) from a supported country.",
+        )
+
+    def unavailable(self, detail: str) -> Verdict:
+        return Verdict(
+            Outcome.PROVIDER_UNAVAILABLE,
+            f"{self.name} is unavailable: {detail}"[:300],
+            "Try again later.",
+        )
+
+    def unreadable(self, what: str, where: str = "") -> Verdict:
+        """A 2xx whose body lacks what the probe reads: most often a wrong base URL."""
+        return Verdict(
+            Outcome.UNEXPECTED_RESPONSE,
+            f"{self.name}'s {what} answer is unreadable.",
+            f"Check the URL{f' ({where})' if where else ''}; it should be {self.name}'s API root.",
+        )
+
+    def rate_limited(self, detail: str = "", retry_after: int | None = None) -> Verdict:
+        wait = f" Retry after {retry_after} s." if retry_after is not None else ""
+        return Verdict(
+            Outcome.RATE_LIMITED,
+            f"{self.name} is rate limiting this key.{wait} {detail}".strip()[:300],
+            "Wait and verify again; a sweep backs off by itself.",
+        )
+
+    def blocked(self, detail: str, *, local: bool) -> Verdict:
+        remedy = (
+            "Use an address on this machine or your network; cloud metadata addresses are "
+            "always refused."
+            if local
+            else "Use the provider's public https URL, or allow private base URLs "
+            "(KODA_ALLOW_PRIVATE_BASE_URLS)."
+        )
+        return Verdict(Outcome.BLOCKED_DESTINATION, detail, remedy)
+
+    def unreachable(self, detail: str, *, where: str, local: bool) -> Verdict:
+        if local:
+            return Verdict(
+                Outcome.UNREACHABLE,
+                f"Nothing answers at {where}: {detail}.",
+                f"{self.start_hint or f'Start {self.name}.'} Then check the host and port.",
+            )
+        return Verdict(
+            Outcome.UNREACHABLE,
+            f"Could not reach {self.name} at {where}: {detail}.",
+            "Check the base URL, DNS and firewall rules for outbound https.",
+        )
+
+    def timed_out(self, detail: str, *, where: str, local: bool) -> Verdict:
+        if local:
+            return Verdict(
+                Outcome.TIMEOUT,
+                f"{self.name} at {where} did not answer in time ({detail}).",
+                "The server may be busy loading a model; try again, or raise "
+                "KODA_VERIFY_TIMEOUT_SECONDS.",
+            )
+        return Verdict(
+            Outcome.TIMEOUT,
+            f"{self.name} did not answer in time ({detail}).",
+            "Check the base URL and the network; raise KODA_VERIFY_TIMEOUT_SECONDS for slow links.",
+        )

@@ -21,6 +21,7 @@ from providers.adapters.openai_compatible import (
     Qwen,
 )
 from providers.base import Provider
+from providers.fields import AuthMethod, CredentialField
 
 PROVIDERS: dict[str, Provider] = {
     "anthropic": Anthropic(),
@@ -49,3 +50,24 @@ ALIASES: dict[str, str] = {"claude": "anthropic", "codex": "openai", "gemini": "
 def get_provider(provider_id: str) -> Provider | None:
     """The adapter for an id or alias, or None when there is no such provider."""
     return PROVIDERS.get(ALIASES.get(provider_id, provider_id))
+
+
+def declared_fields(*methods: AuthMethod) -> dict[str, CredentialField]:
+    """Every credential field the providers declare (for these methods, or all), by name, in
+    registry order; where providers differ, the longest limit wins. The connection state, the
+    API's input and the OpenAPI schemas are built from this, never from a list of their own."""
+    fields: dict[str, CredentialField] = {}
+    for provider in PROVIDERS.values():
+        for method in provider.methods:
+            if methods and method.id not in methods:
+                continue
+            for spec in method.fields:
+                known = fields.get(spec.name)
+                if known is None or spec.max_length > known.max_length:
+                    fields[spec.name] = spec
+    return fields
+
+
+def public_field_names() -> list[str]:
+    """The public credential fields, as connection state names them (design §7)."""
+    return [name for name, spec in declared_fields().items() if not spec.secret]

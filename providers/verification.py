@@ -1,28 +1,28 @@
 """Turning HTTP answers into verification results (design §5).
 
-Adapters declare their probes and vendor quirks; `HttpProvider.verify` runs the probes in order
+Adapters declare their probes and vendor quirks; `HttpProvider.check` runs the probes in order
 through the HTTP seam and classifies each answer: the adapter's own rules first (status code and
-machine-readable fields, then text), then the generic rules below.
+machine-readable fields, then text), then the generic rules below. Whatever an answer holds,
+reading it ends in an outcome: a callback that cannot read a body makes it `unexpected_response`.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from django.views.decorators.debug import sensitive_variables
 
 from providers import http
-from providers.base import Credential, Outcome, Provider, VerificationResult
+from providers.base import Credential, Model, Outcome, Provider, Verdict, VerificationResult
+from providers.fields import AuthMethod
 
-RAW_ERROR_LIMIT = 4096
-
-
-@dataclass(frozen=True)
-class Verdict:
-    outcome: Outcome
-    message: str
-    remedy: str = ""
+# What a callback reading an unexpected body raises; each becomes `unexpected_response`.
+UNREADABLE = (KeyError, TypeError, AttributeError, ValueError, IndexError)
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class ErrorFields:
 
 
 def _text(value: Any) -> str:
-    return "" if value is None else str(value)
+    return "" if value is None or isinstance(value, (dict, list)) else str(value)
 
 
 def error_fields(body: Any) -> ErrorFields:
@@ -52,9 +52,10 @@ def error_fields(body: Any) -> ErrorFields:
         return ErrorFields()
     error, detail = body.get("error"), body.get("detail")
     if isinstance(error, dict):
+        details = error.get("details")
         reasons = tuple(
             _text(d.get("reason"))
-            for d in error.get("details") or []
+            for d in (details if isinstance(details, list) else [])
             if isinstance(d, dict) and d.get("reason")
         )
         return ErrorFields(
@@ -79,43 +80,60 @@ def error_fields(body: Any) -> ErrorFields:
     )
 
 
+Check = Callable[[http.ProbeResponse, list[str]], Verdict | None]
+
+
 @dataclass
 class Probe:
     """One request of a verification.
 
     `expect` decides whether the answer is acceptable (default: a 2xx JSON body, else the error
     is classified); `check` then looks inside an accepted answer and may still fail it (a blocked
-    key, an empty balance); `models` extracts model entries. `expect` and `check` may append
-    notes for the operator (what was and was not checked) to the list they are given.
+    key, an empty balance); `models` extracts the models and `details` facts for the summary (a
+    server's version). `expect` and `check` may append notes for the operator (what was and was
+    not checked) to the list they are given.
     """
 
     method: str
     path: str
-    check: Callable[[http.ProbeResponse, list[str]], Verdict | None] | None = None
-    models: Callable[[Any], list[dict]] | None = None
+    check: Check | None = None
+    models: Callable[[Any], list[Model]] | None = None
     json_body: Any = None
     send_credentials: bool = True
-    expect: Callable[[http.ProbeResponse, list[str]], Verdict | None] | None = None
+    expect: Check | None = None
     note: str = ""
+    details: Callable[[Any], dict[str, str]] | None = None
 
 
 class HttpProvider(Provider):
     """A provider verified over HTTP. Subclasses set `probes_for`, `auth_headers` and rules."""
 
-    # Extra bases to try when the key is refused on the default one (region-bound keys).
+    # Other URLs to try when the URL field was left blank and the default one gives one of
+    # `retry_on` (region-bound keys; a local server's other usual port).
     alternate_base_urls: ClassVar[tuple[str, ...]] = ()
+    retry_on: ClassVar[frozenset[Outcome]] = frozenset({Outcome.INVALID_CREDENTIALS})
     # What the success result says was not checked (shown in the UI).
     unchecked_note: ClassVar[str] = ""
 
+    @staticmethod
+    def url_field(credential: Credential) -> str:
+        """The field holding the URL that is verified: a local endpoint or a base URL."""
+        return "endpoint_url" if credential.method == AuthMethod.LOCAL_ENDPOINT else "base_url"
+
+    def default_url(self, credential: Credential) -> str:
+        method = self.method(credential.method)
+        spec = method.field(self.url_field(credential)) if method else None
+        return (spec.default if spec and spec.default else self.default_base_url).rstrip("/")
+
     def base_url(self, credential: Credential) -> str:
-        return (credential.base_url or self.default_base_url).rstrip("/")
+        return (credential.get(self.url_field(credential)) or self.default_url(credential)).rstrip(
+            "/"
+        )
 
+    @sensitive_variables()
     def auth_headers(self, credential: Credential) -> dict[str, str]:
-        return {"Authorization": f"Bearer {credential.api_key}"}
-
-    def is_local(self, credential: Credential) -> bool:
-        """Local providers may use loopback and private addresses (design §6)."""
-        return self.kind == "local"
+        key = credential.get("api_key")
+        return {"Authorization": f"Bearer {key}"} if key else {}
 
     def probes_for(self, credential: Credential) -> list[Probe]:
         raise NotImplementedError
@@ -126,101 +144,104 @@ class HttpProvider(Provider):
 
     # --- the driver -------------------------------------------------------------------------
 
-    def verify(self, credential: Credential) -> VerificationResult:
-        result = self._verify_at(credential, self.base_url(credential))
-        if (
-            result.outcome == Outcome.INVALID_CREDENTIALS
-            and not credential.base_url
-            and self.alternate_base_urls
-        ):
-            # Region-bound keys (DashScope, Moonshot) get 401 on the other region's host.
+    def check(self, credential: Credential) -> VerificationResult:
+        url_was_blank = not credential.get(self.url_field(credential))
+        result = self.check_at(credential, self.base_url(credential))
+        if result.outcome in self.retry_on and url_was_blank and self.alternate_base_urls:
             for alternate in self.alternate_base_urls:
-                retry = self._verify_at(credential, alternate)
+                retry = self.check_at(credential, alternate)
                 if retry.ok:
-                    retry.notes.append(
-                        f"This key belongs to {alternate}; the base URL was set to it."
-                    )
+                    retry.notes.append(f"It answered at {alternate}; that URL was saved.")
+                    retry.resolved_values[self.url_field(credential)] = alternate
                     return retry
         return result
 
-    def _verify_at(self, credential: Credential, base: str) -> VerificationResult:
-        result = self._run_probes(credential, base)
-        result.base_url = base
-        return result
-
-    def _run_probes(self, credential: Credential, base: str) -> VerificationResult:
+    @sensitive_variables()
+    def check_at(self, credential: Credential, base: str) -> VerificationResult:
+        """Run every probe against `base`, stopping at the first verdict."""
         started = datetime.now(UTC)
+        local = credential.method.is_local
         response: http.ProbeResponse | None = None
-        models: list[dict] = []
+        models: list[Model] = []
         notes: list[str] = []
+        details: dict[str, str] = {}
         latency = 0
         last_probe = ""
+
+        def finish(verdict: Verdict, answer: http.ProbeResponse | None = None):
+            failed = answer is not None and verdict.outcome != Outcome.OK
+            return self.result(
+                verdict,
+                started=started,
+                probe=last_probe,
+                latency_ms=latency,
+                http_status=answer.status if answer is not None else None,
+                raw_error=answer.text if failed else "",
+                retry_after=answer.retry_after if failed else None,
+            )
+
         for item in self.probes_for(credential):
             url = base + item.path
             last_probe = f"{item.method} {url}"
-            headers = self.auth_headers(credential) if item.send_credentials else {}
             try:
-                response = http.probe(
-                    item.method,
-                    url,
-                    headers=headers,
-                    json_body=item.json_body,
-                    secrets=credential.secrets,
-                    local=self.is_local(credential),
-                )
+                response = self.request(credential, item.method, url, item, local=local)
             except http.EgressRefused as exc:
-                return self._result(
-                    Verdict(
-                        Outcome.BLOCKED_DESTINATION,
-                        str(exc),
-                        "Use the provider's public https URL, or allow "
-                        "private base URLs (KODA_ALLOW_PRIVATE_BASE_URLS).",
-                    ),
-                    last_probe,
-                    started,
-                    latency,
-                )
+                return finish(self.blocked(str(exc), local=local))
             except http.TransportFailed as exc:
-                return self._result(self._transport_verdict(exc), last_probe, started, latency)
+                return finish(self.transport_verdict(exc, url, local=local))
             latency += response.latency_ms
-            verdict = (item.expect or self._expect_success)(response, notes)
-            if verdict is None and item.check is not None:
-                verdict = item.check(response, notes)
-            if verdict is not None:
-                return self._result(verdict, last_probe, started, latency, response)
-            if item.models is not None:
-                try:
+            try:
+                verdict = (item.expect or self.expect_success)(response, notes)
+                if verdict is None and item.check is not None:
+                    verdict = item.check(response, notes)
+                if verdict is None and item.models is not None:
                     models = item.models(response.json)
-                except (KeyError, TypeError, AttributeError, ValueError):
-                    verdict = self.unreadable("model list")
-                    return self._result(verdict, last_probe, started, latency, response)
+                if verdict is None and item.details is not None:
+                    details.update(item.details(response.json))
+            except UNREADABLE:
+                verdict = self.unreadable(item.path.split("?")[0], where=_where(url))
+            if verdict is not None:
+                return finish(verdict, response)
             if item.note:
                 notes.append(item.note)
         if self.unchecked_note:
             notes.append(self.unchecked_note)
-        result = self._result(
-            Verdict(Outcome.OK, f"{self.name} accepted the credential."),
-            last_probe,
-            started,
-            latency,
-            response,
-        )
-        result.models, result.notes = models, notes
+        result = finish(self.accepted(credential, base), response)
+        result.models, result.notes, result.details = models, notes, details
         return result
 
-    def _expect_success(self, response: http.ProbeResponse, notes: list[str]) -> Verdict | None:
+    @sensitive_variables()
+    def request(
+        self, credential: Credential, method: str, url: str, item: Probe, *, local: bool
+    ) -> http.ProbeResponse:
+        headers = self.auth_headers(credential) if item.send_credentials else {}
+        return http.probe(
+            method,
+            url,
+            headers=headers,
+            json_body=item.json_body,
+            secrets=credential.secret_values,
+            local=local,
+        )
+
+    def accepted(self, credential: Credential, base: str) -> Verdict:
+        if credential.method.is_local:
+            return Verdict(Outcome.OK, f"{self.name} answers at {_where(base)}.")
+        return Verdict(Outcome.OK, f"{self.name} accepted the credential.")
+
+    def expect_success(self, response: http.ProbeResponse, notes: list[str]) -> Verdict | None:
         if 200 <= response.status < 300:
             if response.is_html:
                 return Verdict(
                     Outcome.ENDPOINT_NOT_FOUND,
                     f"The URL answered with a web page, not {self.name}'s API.",
-                    "Check the base URL; it should be the API root, not the website.",
+                    "Check the URL; it should be the API root, not a website.",
                 )
             if not response.is_json or not isinstance(response.json, (dict, list)):
                 return Verdict(
                     Outcome.UNEXPECTED_RESPONSE,
                     f"{self.name} answered {response.status} with a body Koda cannot read.",
-                    "Check the base URL points at the API itself.",
+                    "Check the URL points at the API itself.",
                 )
             return None
         return self.classify_error(response)
@@ -230,12 +251,12 @@ class HttpProvider(Provider):
         return self.classify(response, fields) or self._generic(response, fields)
 
     def _generic(self, response: http.ProbeResponse, fields: ErrorFields) -> Verdict:
-        status, name = response.status, self.name
+        status, name, where = response.status, self.name, _where(response.url)
         if 300 <= status < 400:
             target = response.headers.get("location", "another URL")
             return Verdict(
                 Outcome.ENDPOINT_NOT_FOUND,
-                f"{name} redirected to {target}; Koda does not follow redirects.",
+                f"{name} redirected to {target}; Koda does not follow redirects."[:300],
                 "Use the final URL as the base URL.",
             )
         if status == 401:
@@ -254,20 +275,22 @@ class HttpProvider(Provider):
         if status in (404, 405, 410) or response.is_html:
             return Verdict(
                 Outcome.ENDPOINT_NOT_FOUND,
-                f"{name} has no such endpoint at this URL ({status}).",
-                f"Check the base URL (default {self.default_base_url}).",
+                f"{where} has no such endpoint ({status} for {urlsplit(response.url).path}).",
+                f"Check the URL (default {self.default_base_url or 'see the docs'}).",
             )
         if status == 408:
             return Verdict(
                 Outcome.TIMEOUT, f"{name} timed out answering ({status}).", "Try again in a minute."
             )
         if status == 429:
-            return self.rate_limited(response, fields.message)
+            return self.rate_limited(fields.message, response.retry_after)
         if status >= 500:
             return Verdict(
                 Outcome.PROVIDER_UNAVAILABLE,
-                f"{name} is having trouble ({status}).",
-                f"Try again later; see {name}'s status page.",
+                f"{name} at {where} is having trouble ({status}).",
+                f"Try again later; see {name}'s status page."
+                if not self.kind == "local"
+                else "Look at the server's own log; try again once it is healthy.",
             )
         return Verdict(
             Outcome.UNEXPECTED_RESPONSE,
@@ -275,125 +298,36 @@ class HttpProvider(Provider):
             "Read the raw error below; the request itself may be wrong.",
         )
 
-    # --- verdict helpers adapters use, so messages and remedies read alike -------------------
-
-    def invalid(self, detail: str) -> Verdict:
-        return Verdict(
-            Outcome.INVALID_CREDENTIALS,
-            f"{self.name} does not recognise this key: {detail}"[:300],
-            f"Copy a current key from {self.keys_url or self.docs_url}.",
-        )
-
-    def revoked(self, detail: str) -> Verdict:
-        return Verdict(
-            Outcome.REVOKED_CREDENTIALS,
-            f"{self.name} says this key or account is disabled: {detail}"[:300],
-            f"Create a new key at {self.keys_url or self.docs_url}, or contact "
-            f"{self.name} support if the account was suspended.",
-        )
-
-    def scope(self, detail: str) -> Verdict:
-        return Verdict(
-            Outcome.INSUFFICIENT_SCOPE,
-            f"The key works but lacks a permission: {detail}"[:300],
-            f"Grant the permission on the key at {self.keys_url or self.docs_url}, "
-            "or use an unrestricted key.",
-        )
-
-    def billing(self, detail: str) -> Verdict:
-        return Verdict(
-            Outcome.BILLING,
-            f"{self.name} refuses for billing: {detail}"[:300],
-            f"Add credit or raise the limit at {self.billing_url or self.docs_url}.",
-        )
-
-    def region(self, detail: str) -> Verdict:
-        return Verdict(
-            Outcome.REGION_UNSUPPORTED,
-            f"{self.name} does not serve this server's region: {detail}"[:300],
-            "Run Koda (or a gateway) from a supported country.",
-        )
-
-    def unavailable(self, detail: str) -> Verdict:
-        return Verdict(
-            Outcome.PROVIDER_UNAVAILABLE,
-            f"{self.name} is unavailable: {detail}"[:300],
-            "Try again later.",
-        )
-
-    def unreadable(self, what: str) -> Verdict:
-        """A 2xx whose body lacks what the probe reads: most often a wrong base URL."""
-        return Verdict(
-            Outcome.UNEXPECTED_RESPONSE,
-            f"{self.name}'s {what} answer is unreadable.",
-            f"Check the base URL (default {self.default_base_url}).",
-        )
-
-    def rate_limited(self, response: http.ProbeResponse, detail: str = "") -> Verdict:
-        retry_after = response.headers.get("retry-after")
-        wait = f" Retry after {retry_after} s." if retry_after else ""
-        return Verdict(
-            Outcome.RATE_LIMITED,
-            f"{self.name} is rate limiting this key.{wait} {detail}".strip()[:300],
-            "Wait and verify again; a sweep backs off by itself.",
-        )
-
-    def _transport_verdict(self, exc: http.TransportFailed) -> Verdict:
+    def transport_verdict(self, exc: http.TransportFailed, url: str, *, local: bool) -> Verdict:
         if exc.kind == "timeout":
-            return Verdict(
-                Outcome.TIMEOUT,
-                f"{self.name} did not answer in time ({exc.detail}).",
-                "Check the base URL and the network; raise "
-                "KODA_VERIFY_TIMEOUT_SECONDS for slow links.",
-            )
-        return Verdict(
-            Outcome.UNREACHABLE,
-            f"Could not reach {self.name}: {exc.detail}.",
-            "Check the base URL, DNS and firewall rules for outbound https.",
-        )
-
-    def _result(
-        self,
-        verdict: Verdict,
-        probe: str,
-        started: datetime,
-        latency: int,
-        response: http.ProbeResponse | None = None,
-    ) -> VerificationResult:
-        raw = ""
-        retry_after = None
-        if response is not None and verdict.outcome != Outcome.OK:
-            raw = response.text[:RAW_ERROR_LIMIT]
-            value = response.headers.get("retry-after", "")
-            retry_after = int(value) if value.isdigit() else None
-        return VerificationResult(
-            retry_after_seconds=retry_after,
-            ok=verdict.outcome == Outcome.OK,
-            outcome=verdict.outcome,
-            message=verdict.message,
-            remedy=verdict.remedy,
-            http_status=response.status if response is not None else None,
-            raw_error=raw,
-            probe=probe,
-            latency_ms=latency,
-            checked_at=started.isoformat(),
-        )
+            return self.timed_out(exc.detail, where=_where(url), local=local)
+        return self.unreachable(exc.detail, where=_where(url), local=local)
 
 
-def openai_style_models(body: Any) -> list[dict]:
+def number(value: Any) -> float | None:
+    """A finite number from a JSON value (a bool, a list or "NaN" is not one)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        result = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return result if math.isfinite(result) else None
+
+
+def text(value: Any, limit: int = 200) -> str:
+    """A short string from a JSON value that should be one ("" for objects, lists, null)."""
+    return "" if value is None or isinstance(value, (dict, list, bool)) else str(value)[:limit]
+
+
+def _where(url: str) -> str:
+    """`host:port` of a URL, as messages name it."""
+    parts = urlsplit(url)
+    return parts.netloc or url
+
+
+def openai_style_models(body: Any) -> list[Model]:
     """`{"data": [{"id": ...}, ...]}` as served by OpenAI and every compatible API."""
     return [
-        model_entry(item["id"], item.get("name") or item.get("display_name"))
-        for item in body["data"]
+        Model.of(item["id"], item.get("name") or item.get("display_name")) for item in body["data"]
     ]
-
-
-def model_entry(
-    model_id: str, name: str | None = None, capabilities: list[str] | None = None
-) -> dict:
-    entry: dict = {"id": str(model_id)}
-    if name:
-        entry["name"] = str(name)
-    if capabilities:
-        entry["capabilities"] = sorted(set(capabilities))
-    return entry

@@ -1,4 +1,5 @@
-"""Shared fixtures: operators, API clients, collected static files."""
+"""Shared fixtures: operators, API clients (every answer checked against the OpenAPI document),
+stored connections, collected static files, and the guards that keep tests off the internet."""
 
 from __future__ import annotations
 
@@ -6,11 +7,18 @@ import errno
 import ipaddress
 import json
 import socket
+from functools import cache
 
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from openapi_core import OpenAPI
+from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
 
+from connections.models import Connection
+from koda import openapi
+from koda.context import Context
+from koda.crypto import secret_hint
 from koda.operators import operator_create
 from koda.tokens import api_token_create
 
@@ -111,12 +119,56 @@ def operator_client(operator) -> Client:
 
 @pytest.fixture
 def api_token(operator) -> str:
-    _, plaintext = api_token_create(operator=operator, name="tests", via="command")
+    _, plaintext = api_token_create(
+        operator=operator, name="tests", ctx=Context.command("tests", operator)
+    )
     return plaintext
 
 
+def make_connection(provider_id: str, *, auth_method: str = "api_key", **fields) -> Connection:
+    """A stored connection, as the configure service leaves one: `api_key` (and any other secret
+    part given as `secrets`) encrypted, every other field in the public config."""
+    secrets = dict(fields.pop("secrets", {}))
+    if "api_key" in fields:
+        secrets["api_key"] = fields.pop("api_key")
+    columns = {
+        name: fields.pop(name)
+        for name in list(fields)
+        if name in {f.name for f in Connection._meta.concrete_fields}
+    }
+    return Connection.objects.create(
+        provider_id=provider_id,
+        auth_method=auth_method,
+        config=fields,
+        secrets=secrets or None,
+        secret_hint=secret_hint(secrets["api_key"]) if secrets.get("api_key") else "",
+        **columns,
+    )
+
+
+@cache
+def openapi_spec() -> OpenAPI:
+    return OpenAPI.from_dict(openapi.build())
+
+
+def assert_documented(response) -> None:
+    """The answer matches the OpenAPI document: its status is documented for that operation and
+    its body matches that status's schema. The JSON 404 for undocumented paths is checked against
+    the error schema alone."""
+    request = response.wsgi_request
+    if request.resolver_match is None or request.resolver_match.url_name == "api-not-found":
+        assert_error(response, 404, "not_found")
+        return
+    if response.status_code == 405:  # a method the document does not list, by definition
+        error = assert_error(response, 405, "method_not_allowed")
+        assert response["Allow"] == ", ".join(error["details"]["allowed"])
+        return
+    openapi_spec().validate_response(DjangoOpenAPIRequest(request), DjangoOpenAPIResponse(response))
+
+
 class ApiClient:
-    """A thin JSON client for the API: bearer-authenticated unless `cookie_client` is given."""
+    """A thin JSON client for the API: bearer-authenticated unless built on a logged-in client.
+    Every answer is validated against the OpenAPI document, so shapes cannot drift."""
 
     def __init__(self, client: Client, token: str | None = None) -> None:
         self.client = client
@@ -134,16 +186,21 @@ class ApiClient:
     ):
         data = raw if raw is not None else (json.dumps(body) if body is not None else "")
         # Django's client drops Content-Type when there is no body; curl -H keeps it.
-        return getattr(self.client, method.lower())(
+        response = getattr(self.client, method.lower())(
             API + path,
             data=data,
             content_type=content_type,
             headers={**self.headers, **(headers or {})},
             CONTENT_TYPE=content_type,
         )
+        assert_documented(response)
+        return response
 
     def get(self, path: str, **kw):
-        return self.client.get(API + path, headers={**self.headers, **kw.pop("headers", {})}, **kw)
+        headers = {**self.headers, **kw.pop("headers", {})}
+        response = self.client.get(API + path, headers=headers, **kw)
+        assert_documented(response)
+        return response
 
 
 @pytest.fixture

@@ -1,27 +1,17 @@
 """Anthropic (Claude API). Facts: providers.md §1; docs.claude.com/en/api/errors."""
 
-from providers.base import (
-    API_KEY_FIELD,
-    AuthMethod,
-    Capability,
-    Credential,
-    Outcome,
-    base_url_field,
-)
+from django.views.decorators.debug import sensitive_variables
+
+from providers.base import Capability, Credential, Model, Outcome, Verdict
+from providers.fields import AuthMethod, Method, api_key_method
 from providers.http import ProbeResponse
-from providers.verification import (
-    ErrorFields,
-    HttpProvider,
-    Probe,
-    Verdict,
-    model_entry,
-)
+from providers.verification import ErrorFields, HttpProvider, Probe
 
 API_VERSION = "2023-06-01"
 
 
-def _models(body) -> list[dict]:
-    return [model_entry(m["id"], m.get("display_name")) for m in body["data"]]
+def _models(body) -> list[Model]:
+    return [Model.of(m["id"], m.get("display_name")) for m in body["data"]]
 
 
 class Anthropic(HttpProvider):
@@ -31,17 +21,18 @@ class Anthropic(HttpProvider):
     keys_url = "https://console.anthropic.com/settings/keys"
     billing_url = "https://console.anthropic.com/settings/billing"
     default_base_url = "https://api.anthropic.com"
-    auth_methods = {
-        AuthMethod.API_KEY: (API_KEY_FIELD, base_url_field(default_base_url)),
-        AuthMethod.LOGIN: (),
-    }
+    methods = (
+        api_key_method(default_base_url),
+        Method(AuthMethod.LOGIN, "Claude login", help="Sign in with a Claude account."),
+    )
     capabilities = frozenset({Capability.CHAT, Capability.VISION})
     good_for = "Careful reasoning, long documents and tool use (Claude)."
     needs_default_model = True
     unchecked_note = "Credit balance not checked: Anthropic has no free endpoint that shows it."
 
+    @sensitive_variables()
     def auth_headers(self, credential: Credential) -> dict[str, str]:
-        return {"x-api-key": credential.api_key, "anthropic-version": API_VERSION}
+        return {"x-api-key": credential.get("api_key"), "anthropic-version": API_VERSION}
 
     def probes_for(self, credential: Credential) -> list[Probe]:
         # Free and token-less; newest models first, up to 1000 in one page.
@@ -62,10 +53,8 @@ class Anthropic(HttpProvider):
             return self.invalid(fields.message)
         if fields.type == "permission_error":
             return self.scope(fields.message)
-        if fields.type == "billing_error" or fields.has("credit balance", "spend limit"):
+        if fields.type == "billing_error":
             return self.billing(fields.message)
-        if fields.has("has been disabled"):  # 400 "This organization has been disabled."
-            return self.revoked(fields.message)
         if fields.type == "not_found_error":
             return Verdict(
                 Outcome.ENDPOINT_NOT_FOUND,
@@ -74,4 +63,13 @@ class Anthropic(HttpProvider):
             )
         if fields.type == "overloaded_error" or response.status == 529:
             return self.unavailable("overloaded (529)")
+        if fields.type == "rate_limit_error":
+            return self.rate_limited(fields.message, response.retry_after)
+        # Text only refines the generic type: a disabled organization and a low credit balance
+        # both come as 400 invalid_request_error (providers.md §1).
+        if fields.type in ("invalid_request_error", ""):
+            if fields.has("credit balance", "spend limit"):
+                return self.billing(fields.message)
+            if fields.has("has been disabled"):  # "This organization has been disabled."
+                return self.revoked(fields.message)
         return None

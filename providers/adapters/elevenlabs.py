@@ -3,21 +3,17 @@
 Keys can be scoped per endpoint group. `/v1/user/subscription` needs `user_read` and shows the
 credit left; a key without it may still be a good TTS key, so Koda then checks `/v1/models`."""
 
-from providers.base import API_KEY_FIELD, AuthMethod, Capability, Credential, Outcome
+from django.views.decorators.debug import sensitive_variables
+
+from providers.base import Capability, Credential, Model, Outcome, Verdict
+from providers.fields import api_key_method
 from providers.http import ProbeResponse
-from providers.verification import (
-    ErrorFields,
-    HttpProvider,
-    Probe,
-    Verdict,
-    error_fields,
-    model_entry,
-)
+from providers.verification import ErrorFields, HttpProvider, Probe, error_fields
 
 
-def _models(body) -> list[dict]:
+def _models(body) -> list[Model]:
     return [
-        model_entry(m["model_id"], m.get("name"), ["tts"] if m.get("can_do_text_to_speech") else [])
+        Model.of(m["model_id"], m.get("name"), ["tts"] if m.get("can_do_text_to_speech") else [])
         for m in body
     ]
 
@@ -29,12 +25,14 @@ class ElevenLabs(HttpProvider):
     keys_url = "https://elevenlabs.io/app/settings/api-keys"
     billing_url = "https://elevenlabs.io/app/subscription"
     default_base_url = "https://api.elevenlabs.io"
-    auth_methods = {AuthMethod.API_KEY: (API_KEY_FIELD,)}
+    # Data-residency hosts (api.eu.residency.elevenlabs.io, …), gateways and proxies.
+    methods = (api_key_method(default_base_url),)
     capabilities = frozenset({Capability.TTS, Capability.STT})
     good_for = "Natural-sounding voices for agents that speak; transcription."
 
+    @sensitive_variables()
     def auth_headers(self, credential: Credential) -> dict[str, str]:
-        return {"xi-api-key": credential.api_key}
+        return {"xi-api-key": credential.get("api_key")}
 
     def probes_for(self, credential: Credential) -> list[Probe]:
         return [
@@ -53,7 +51,7 @@ class ElevenLabs(HttpProvider):
             # A scoped key: fine for TTS, just not for reading the subscription.
             notes.append("Credit not checked: the key lacks the user_read permission.")
             return None
-        return self._expect_success(response, notes)
+        return self.expect_success(response, notes)
 
     def _credit_left(self, response: ProbeResponse, notes: list[str]) -> Verdict | None:
         body = response.json
@@ -72,7 +70,7 @@ class ElevenLabs(HttpProvider):
         if response.status in (401, 403):
             notes.append("Voices not listed: the key lacks the voices_read permission.")
             return None
-        return self._expect_success(response, notes)
+        return self.expect_success(response, notes)
 
     def _voices(self, response: ProbeResponse, notes: list[str]) -> Verdict | None:
         if isinstance(response.json, dict) and isinstance(response.json.get("voices"), list):
@@ -89,7 +87,7 @@ class ElevenLabs(HttpProvider):
             # Both are fixed by paying: credits, or a paid plan for a flagged free tier.
             return self.billing(fields.message)
         if status == "too_many_concurrent_requests":
-            return self.rate_limited(response, fields.message)
+            return self.rate_limited(fields.message, response.retry_after)
         if status == "system_busy":
             return Verdict(Outcome.PROVIDER_UNAVAILABLE, "ElevenLabs is busy.", "Try again later.")
         return None

@@ -2,22 +2,12 @@
 
 The key goes in the `x-goog-api-key` header, never `?key=` (a URL ends up in logs)."""
 
-from providers.base import (
-    API_KEY_FIELD,
-    AuthMethod,
-    Capability,
-    Credential,
-    Outcome,
-    base_url_field,
-)
+from django.views.decorators.debug import sensitive_variables
+
+from providers.base import Capability, Credential, Model, Outcome, Verdict
+from providers.fields import api_key_method
 from providers.http import ProbeResponse
-from providers.verification import (
-    ErrorFields,
-    HttpProvider,
-    Probe,
-    Verdict,
-    model_entry,
-)
+from providers.verification import ErrorFields, HttpProvider, Probe
 
 _METHOD_CAPABILITIES = {
     "generateContent": "chat",
@@ -26,16 +16,19 @@ _METHOD_CAPABILITIES = {
 }
 
 
-def _models(body) -> list[dict]:
+def _models(body) -> list[Model]:
     return [
-        model_entry(
+        Model.of(
             m["name"].removeprefix("models/"),
             m.get("displayName"),
             [
                 _METHOD_CAPABILITIES[x]
-                for x in m.get("supportedGenerationMethods", [])
+                for x in m.get("supportedGenerationMethods") or []
                 if x in _METHOD_CAPABILITIES
             ],
+            context_length=m.get("inputTokenLimit")
+            if isinstance(m.get("inputTokenLimit"), int)
+            else None,
         )
         for m in body["models"]
     ]
@@ -59,14 +52,15 @@ class Google(HttpProvider):
     keys_url = "https://aistudio.google.com/app/apikey"
     billing_url = "https://aistudio.google.com/usage"
     default_base_url = "https://generativelanguage.googleapis.com/v1beta"
-    auth_methods = {AuthMethod.API_KEY: (API_KEY_FIELD, base_url_field(default_base_url))}
+    methods = (api_key_method(default_base_url),)
     capabilities = frozenset({Capability.CHAT, Capability.EMBEDDING, Capability.VISION})
     good_for = "Long context, multimodal input and embeddings (Gemini)."
     needs_default_model = True
     unchecked_note = "Generation quota not checked: listing models works even with zero quota."
 
+    @sensitive_variables()
     def auth_headers(self, credential: Credential) -> dict[str, str]:
-        return {"x-goog-api-key": credential.api_key}
+        return {"x-goog-api-key": credential.get("api_key")}
 
     def probes_for(self, credential: Credential) -> list[Probe]:
         return [Probe("GET", "/models?pageSize=1000", models=_models)]
@@ -96,5 +90,5 @@ class Google(HttpProvider):
             # One status for both; the quotaId tells a daily/plan limit from a per-minute one.
             if any("PerDay" in q for q in _quota_ids(response)):
                 return self.billing(fields.message)
-            return self.rate_limited(response, fields.message)
+            return self.rate_limited(fields.message, response.retry_after)
         return None

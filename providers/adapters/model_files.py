@@ -1,6 +1,8 @@
-"""Providers that are model files on disk: Kokoro TTS and whisper.cpp speech recognition."""
+"""Providers that are model files on disk: Kokoro TTS and whisper.cpp speech recognition.
+Their lifecycle is a model download, built with the download jobs (issue 9)."""
 
-from providers.base import AuthMethod, Capability, CredentialField, Provider
+from providers.base import Capability, Provider
+from providers.fields import AuthMethod, Method, runtime_path_field
 
 
 class Kokoro(Provider):
@@ -8,7 +10,7 @@ class Kokoro(Provider):
     name = "Kokoro"
     kind = "local"
     docs_url = "https://github.com/thewh1teagle/kokoro-onnx"
-    auth_methods = {AuthMethod.MODEL_DOWNLOAD: ()}
+    methods = (Method(AuthMethod.MODEL_DOWNLOAD, "Model download"),)
     capabilities = frozenset({Capability.TTS})
     good_for = "Offline text to speech with a small ONNX model and many voices."
 
@@ -18,10 +20,18 @@ class WhisperCpp(Provider):
     name = "Whisper (whisper.cpp)"
     kind = "local"
     docs_url = "https://github.com/ggml-org/whisper.cpp"
-    auth_methods = {
-        AuthMethod.MODEL_DOWNLOAD: (
-            CredentialField("runtime_path", "whisper-cli path (optional)", kind="path"),
-        )
-    }
+    methods = (
+        Method(
+            AuthMethod.MODEL_DOWNLOAD,
+            "Model download",
+            (
+                runtime_path_field(
+                    "whisper-cli path (optional)",
+                    "The whisper-cli binary, if Koda should check it too.",
+                    required=False,
+                ),
+            ),
+        ),
+    )
     capabilities = frozenset({Capability.STT})
     good_for = "Offline transcription with ggml Whisper models."

@@ -1,77 +1,190 @@
-"""Ollama: a local server (no credentials) or Ollama cloud (ollama.com API keys).
-Facts: providers.md §4."""
+"""Ollama: a server on this machine or the network (no credentials of its own, perhaps behind an
+authenticating proxy), or Ollama cloud (ollama.com API keys). Facts: providers.md §4."""
 
-from providers.base import (
-    API_KEY_FIELD,
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+
+from providers import http
+from providers.base import Capability, Credential, Model, Outcome, Verdict, VerificationResult
+from providers.fields import (
     AuthMethod,
-    Capability,
-    Credential,
-    CredentialField,
+    Method,
+    api_key_field,
+    api_key_method,
+    endpoint_url_field,
 )
 from providers.http import ProbeResponse
-from providers.verification import ErrorFields, HttpProvider, Probe, Verdict, model_entry
+from providers.verification import ErrorFields, HttpProvider, Probe, number, text
 
 LOCAL_DEFAULT = "http://127.0.0.1:11434"
 CLOUD_DEFAULT = "https://ollama.com"
+# /api/show per model gives capabilities and context length; a server with hundreds of models
+# is read up to this many, within one verify timeout.
+SHOW_LIMIT = 64
+# Ollama's capability names (types/model/capability.go) that map onto Koda's.
+_CAPABILITIES = {"completion": "chat", "embedding": "embedding", "vision": "vision"}
 
 
-def _tags(body) -> list[dict]:
-    return [
-        model_entry(
-            m.get("model") or m["name"],
-            m.get("name"),
-            ["embedding"] if "embed" in (m.get("model") or m["name"]) else ["chat"],
+def _capabilities(names: Any) -> list[str]:
+    if not isinstance(names, list):
+        return []
+    return [_CAPABILITIES[n] for n in names if isinstance(n, str) and n in _CAPABILITIES]
+
+
+def _guess_capabilities(model_id: str) -> list[str]:
+    return ["embedding"] if "embed" in model_id else ["chat"]
+
+
+def _tags(body: Any) -> list[Model]:
+    models = []
+    for item in body["models"]:
+        model_id = text(item.get("model") or item["name"], 256)
+        details = item.get("details") if isinstance(item.get("details"), dict) else {}
+        size = item.get("size")
+        models.append(
+            Model.of(
+                model_id,
+                item.get("name"),
+                _capabilities(item.get("capabilities")) or _guess_capabilities(model_id),
+                size_bytes=size if isinstance(size, int) and not isinstance(size, bool) else None,
+                family=text(details.get("family"), 64),
+                parameter_size=text(details.get("parameter_size"), 32),
+                quantization=text(details.get("quantization_level"), 32),
+            )
         )
-        for m in body["models"]
-    ]
+    return models
+
+
+def _with_show(model: Model, body: Any) -> Model:
+    """A model completed by its /api/show answer (capabilities, context length)."""
+    if not isinstance(body, dict):
+        return model
+    info = body.get("model_info") if isinstance(body.get("model_info"), dict) else {}
+    arch = text(info.get("general.architecture"), 64)
+    context = info.get(f"{arch}.context_length") if arch else None
+    return Model(
+        id=model.id,
+        name=model.name,
+        capabilities=tuple(sorted(set(_capabilities(body.get("capabilities")))))
+        or model.capabilities,
+        context_length=context
+        if isinstance(context, int) and not isinstance(context, bool)
+        else None,
+        size_bytes=model.size_bytes,
+        family=model.family,
+        parameter_size=model.parameter_size,
+        quantization=model.quantization,
+    )
 
 
 class Ollama(HttpProvider):
     id = "ollama"
     name = "Ollama"
     kind = "local"
-    docs_url = "https://docs.ollama.com/api/balance"
+    docs_url = "https://docs.ollama.com/api"
     keys_url = "https://ollama.com/settings/keys"
     billing_url = "https://ollama.com/settings"
     default_base_url = LOCAL_DEFAULT
-    auth_methods = {
-        AuthMethod.LOCAL_ENDPOINT: (
-            CredentialField("endpoint_url", "Endpoint URL", kind="url", help=LOCAL_DEFAULT),
+    methods = (
+        Method(
+            AuthMethod.LOCAL_ENDPOINT,
+            "This machine's server",
+            (
+                endpoint_url_field(LOCAL_DEFAULT),
+                api_key_field(
+                    required=False,
+                    label="API key (only behind an authenticating proxy)",
+                    help="Ollama itself takes no key; leave empty unless a proxy asks for one.",
+                ),
+            ),
+            help="An Ollama server on this machine or your network (`ollama serve`).",
         ),
-        AuthMethod.API_KEY: (API_KEY_FIELD,),
-    }
+        Method(
+            AuthMethod.API_KEY,
+            "ollama.com API key",
+            api_key_method(CLOUD_DEFAULT).fields,
+            help="Ollama's hosted cloud models, with a key from ollama.com.",
+        ),
+    )
     capabilities = frozenset({Capability.CHAT, Capability.EMBEDDING, Capability.VISION})
     good_for = "Open-weight models on your own hardware, or Ollama's hosted cloud models."
     needs_default_model = True
-
-    def is_cloud(self, credential: Credential) -> bool:
-        return credential.auth_method == AuthMethod.API_KEY
-
-    def base_url(self, credential: Credential) -> str:
-        if self.is_cloud(credential):
-            return (credential.base_url or CLOUD_DEFAULT).rstrip("/")
-        return (credential.endpoint_url or LOCAL_DEFAULT).rstrip("/")
+    start_hint = "Start Ollama on that machine (`ollama serve`, or the desktop app)."
 
     def probes_for(self, credential: Credential) -> list[Probe]:
-        if self.is_cloud(credential):
+        if credential.method == AuthMethod.API_KEY:
             # /api/tags on ollama.com is public: it lists models but proves nothing about a key.
             return [
                 Probe("GET", "/api/balance", check=self._balance),
                 Probe("GET", "/api/tags", models=_tags, send_credentials=False),
             ]
-        return [Probe("GET", "/api/version"), Probe("GET", "/api/tags", models=_tags)]
+        return [
+            Probe("GET", "/api/version", expect=self._local_expect, details=self._version),
+            Probe("GET", "/api/tags", expect=self._local_expect, models=_tags),
+        ]
 
-    def is_local(self, credential: Credential) -> bool:
-        # Ollama cloud is a cloud provider: https and public addresses, like the others.
-        return not self.is_cloud(credential)
+    def check_at(self, credential: Credential, base: str) -> VerificationResult:
+        result = super().check_at(credential, base)
+        if result.ok and credential.method == AuthMethod.LOCAL_ENDPOINT:
+            result.models = self._shown(credential, base, result)
+        return result
+
+    def _shown(self, credential: Credential, base: str, result: VerificationResult) -> list[Model]:
+        """Read /api/show for each model (newest servers already list capabilities in /api/tags),
+        within one verify timeout in all; what could not be read keeps a guess and says so."""
+        deadline = time.monotonic() + settings.KODA_VERIFY_TIMEOUT_SECONDS
+        models, unread = [], 0
+        for index, model in enumerate(result.models):
+            if index >= SHOW_LIMIT or time.monotonic() > deadline:
+                unread += 1
+                models.append(model)
+                continue
+            item = Probe("POST", "/api/show", json_body={"model": model.id})
+            try:
+                answer = self.request(credential, "POST", base + item.path, item, local=True)
+            except (http.EgressRefused, http.TransportFailed):
+                answer = None
+            if answer is None or answer.status != 200 or not answer.is_json:
+                unread += 1
+                models.append(model)
+            else:
+                models.append(_with_show(model, answer.json))
+        if unread:
+            result.notes.append(
+                f"Details of {unread} model(s) could not be read from /api/show; their "
+                "capabilities are guessed from their names."
+            )
+        return models
+
+    @staticmethod
+    def _version(body: Any) -> dict[str, str]:
+        version = text(body.get("version"), 64) if isinstance(body, dict) else ""
+        return {"version": version} if version else {}
+
+    def _local_expect(self, response: ProbeResponse, notes: list[str]) -> Verdict | None:
+        if response.status in (401, 403):
+            # Ollama has no auth of its own: something in front of it asks for a key.
+            return Verdict(
+                Outcome.INVALID_CREDENTIALS,
+                f"Something in front of Ollama at {response.url.split('/api/')[0]} refused the "
+                f"request ({response.status}): an authenticating proxy wants a key.",
+                "Enter the proxy's key in the API key field, or point at Ollama directly.",
+            )
+        return self.expect_success(response, notes)
 
     def _balance(self, response: ProbeResponse, notes: list[str]) -> Verdict | None:
         body = response.json if isinstance(response.json, dict) else {}
-        included, purchased = body.get("included") or {}, body.get("purchased") or {}
+        included = body.get("included") if isinstance(body.get("included"), dict) else {}
+        purchased = body.get("purchased") if isinstance(body.get("purchased"), dict) else {}
         if "balance_usd" in included or "balance_usd" in purchased:
-            total = float(included.get("balance_usd") or 0) + float(
-                purchased.get("balance_usd") or 0
-            )
+            amounts = [number(included.get("balance_usd")), number(purchased.get("balance_usd"))]
+            if all(a is None for a in amounts):
+                return self.unreadable("balance")
+            total = sum(a for a in amounts if a is not None)
             if total <= 0:
                 return self.billing("no balance left (included and purchased are 0)")
             notes.append(f"Balance: ${total:.2f}.")
@@ -80,7 +193,8 @@ class Ollama(HttpProvider):
             w for w in (included.get("session"), included.get("weekly")) if isinstance(w, dict)
         ]
         if windows:  # legacy plans: usage windows instead of money
-            if any(float(w.get("remaining_percent", 100)) <= 0 for w in windows):
+            remaining = [number(w.get("remaining_percent", 100)) for w in windows]
+            if any(r is not None and r <= 0 for r in remaining):
                 return self.billing("a usage window is exhausted (0% remaining)")
             return None
         return self.unreadable("balance")

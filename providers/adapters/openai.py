@@ -2,23 +2,12 @@
 
 import re
 
-from providers.base import (
-    API_KEY_FIELD,
-    AuthMethod,
-    Capability,
-    Credential,
-    CredentialField,
-    Outcome,
-    base_url_field,
-)
+from django.views.decorators.debug import sensitive_variables
+
+from providers.base import Capability, Credential, Outcome, Verdict
+from providers.fields import AuthMethod, CredentialField, FieldKind, Method, api_key_method
 from providers.http import ProbeResponse
-from providers.verification import (
-    ErrorFields,
-    HttpProvider,
-    Probe,
-    Verdict,
-    openai_style_models,
-)
+from providers.verification import ErrorFields, HttpProvider, Probe, openai_style_models
 
 
 class OpenAI(HttpProvider):
@@ -28,17 +17,26 @@ class OpenAI(HttpProvider):
     keys_url = "https://platform.openai.com/api-keys"
     billing_url = "https://platform.openai.com/settings/organization/billing"
     default_base_url = "https://api.openai.com/v1"
-    auth_methods = {
-        AuthMethod.API_KEY: (
-            API_KEY_FIELD,
-            base_url_field(default_base_url),
+    methods = (
+        api_key_method(
+            default_base_url,
             CredentialField(
-                "organization", "Organization ID", help="org-…, optional", max_length=128
+                "organization",
+                "Organization ID",
+                kind=FieldKind.IDENTIFIER,
+                help="org-…, optional",
+                max_length=128,
             ),
-            CredentialField("project", "Project ID", help="proj_…, optional", max_length=128),
+            CredentialField(
+                "project",
+                "Project ID",
+                kind=FieldKind.IDENTIFIER,
+                help="proj_…, optional",
+                max_length=128,
+            ),
         ),
-        AuthMethod.LOGIN: (),
-    }
+        Method(AuthMethod.LOGIN, "Sign in with ChatGPT", help="Use a ChatGPT plan's access."),
+    )
     capabilities = frozenset(
         {Capability.CHAT, Capability.EMBEDDING, Capability.TTS, Capability.STT, Capability.VISION}
     )
@@ -47,25 +45,22 @@ class OpenAI(HttpProvider):
     # A key with no quota still lists models (providers.md §2), so say what was not checked.
     unchecked_note = "Credit not checked: OpenAI's model list answers even with no quota left."
 
+    @sensitive_variables()
     def auth_headers(self, credential: Credential) -> dict[str, str]:
-        headers = {"Authorization": f"Bearer {credential.api_key}"}
-        if credential.organization:
-            headers["OpenAI-Organization"] = credential.organization
-        if credential.project:
-            headers["OpenAI-Project"] = credential.project
+        headers = {"Authorization": f"Bearer {credential.get('api_key')}"}
+        if credential.get("organization"):
+            headers["OpenAI-Organization"] = credential.get("organization")
+        if credential.get("project"):
+            headers["OpenAI-Project"] = credential.get("project")
         return headers
 
     def probes_for(self, credential: Credential) -> list[Probe]:
         return [Probe("GET", "/models", models=openai_style_models)]
 
     def classify(self, response: ProbeResponse, fields: ErrorFields) -> Verdict | None:
-        if fields.code == "account_deactivated" or fields.has("deactivated account"):
+        # Machine-readable codes first; message text only where OpenAI sends no code.
+        if fields.code == "account_deactivated":
             return self.revoked(fields.message)
-        if fields.has("insufficient permissions", "Missing scopes"):
-            # Restricted keys get 401, not 403 (PowerToys#32989): the key is valid.
-            scopes = re.search(r"Missing scopes: ([\w.]+(?:,\s*[\w.]+)*)", fields.message)
-            needed = f"needs {scopes.group(1).strip()}" if scopes else fields.message
-            return self.scope(f"{needed} (give the key 'Models: Read')")
         if fields.code == "mismatched_organization":
             return Verdict(
                 Outcome.INVALID_CREDENTIALS,
@@ -76,7 +71,18 @@ class OpenAI(HttpProvider):
             return self.billing(fields.message)
         if fields.code == "unsupported_country_region_territory":
             return self.region(fields.message)
-        if fields.code in ("unknown_url",) or fields.has("Invalid URL"):
+        if fields.code == "rate_limit_exceeded":
+            return self.rate_limited(fields.message, response.retry_after)
+        if fields.code == "invalid_api_key":
+            return self.invalid(fields.message)
+        if fields.has("insufficient permissions", "Missing scopes"):
+            # Restricted keys get 401 with no code, not 403 (PowerToys#32989): the key is valid.
+            scopes = re.search(r"Missing scopes: ([\w.]+(?:,\s*[\w.]+)*)", fields.message)
+            needed = f"needs {scopes.group(1).strip()}" if scopes else fields.message
+            return self.scope(f"{needed} (give the key 'Models: Read')")
+        if fields.has("deactivated account"):
+            return self.revoked(fields.message)
+        if fields.code == "unknown_url" or fields.has("Invalid URL"):
             return Verdict(
                 Outcome.ENDPOINT_NOT_FOUND,
                 f"OpenAI: {fields.message}"[:300],

@@ -4,30 +4,10 @@ Each class holds what differs: URLs, capabilities, the better probe where one ex
 balance) and the vendor's error quirks, each citing providers.md.
 """
 
-from typing import Any
-
-from providers.base import API_KEY_FIELD, AuthMethod, Capability, Credential, Outcome
-from providers.base import base_url_field as _base_url_field
+from providers.base import Capability, Credential, Model, Outcome, Verdict
+from providers.fields import api_key_method
 from providers.http import ProbeResponse
-from providers.verification import (
-    ErrorFields,
-    HttpProvider,
-    Probe,
-    Verdict,
-    model_entry,
-    openai_style_models,
-)
-
-
-def _api_key_methods(default_base_url: str) -> dict:
-    return {AuthMethod.API_KEY: (API_KEY_FIELD, _base_url_field(default_base_url))}
-
-
-def _number(value: Any) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
+from providers.verification import ErrorFields, HttpProvider, Probe, number, openai_style_models
 
 
 class Perplexity(HttpProvider):
@@ -45,7 +25,7 @@ class Perplexity(HttpProvider):
     keys_url = "https://www.perplexity.ai/account/api/keys"
     billing_url = "https://www.perplexity.ai/account/api/billing"
     default_base_url = "https://api.perplexity.ai"
-    auth_methods = _api_key_methods(default_base_url)
+    methods = (api_key_method(default_base_url),)
     capabilities = frozenset({Capability.CHAT, Capability.WEB_SEARCH})
     good_for = "Answers grounded in live web search, with citations (Sonar)."
     needs_default_model = True
@@ -95,12 +75,12 @@ class Perplexity(HttpProvider):
         # gateway's authentication (a bad key gets its 401 HTML page instead).
         if response.status in (400, 422) and response.is_json:
             return None
-        return self._expect_success(response, notes)
+        return self.expect_success(response, notes)
 
-    def verify(self, credential: Credential):
-        result = super().verify(credential)
+    def check(self, credential: Credential):
+        result = super().check(credential)
         if result.ok:
-            result.models = [model_entry(m) for m in self.SONAR_MODELS]
+            result.models = [Model.of(m, capabilities=["chat"]) for m in self.SONAR_MODELS]
         return result
 
 
@@ -113,7 +93,7 @@ class Mistral(HttpProvider):
     keys_url = "https://console.mistral.ai/api-keys"
     billing_url = "https://console.mistral.ai/billing"
     default_base_url = "https://api.mistral.ai/v1"
-    auth_methods = _api_key_methods(default_base_url)
+    methods = (api_key_method(default_base_url),)
     capabilities = frozenset({Capability.CHAT, Capability.EMBEDDING, Capability.VISION})
     good_for = "European-hosted chat, code (Codestral) and embeddings."
     needs_default_model = True
@@ -123,9 +103,9 @@ class Mistral(HttpProvider):
     def probes_for(self, credential: Credential) -> list[Probe]:
         return [Probe("GET", "/models", models=self._models)]
 
-    def _models(self, body) -> list[dict]:
+    def _models(self, body) -> list[Model]:
         return [
-            model_entry(
+            Model.of(
                 m["id"],
                 m.get("name"),
                 [
@@ -163,7 +143,7 @@ class Qwen(HttpProvider):
     billing_url = "https://usercenter2-intl.aliyun.com/billing"
     default_base_url = "https://dashscope-intl.aliyuncs.com/compatible-mode/v1"
     alternate_base_urls = ("https://dashscope.aliyuncs.com/compatible-mode/v1",)
-    auth_methods = _api_key_methods(default_base_url)
+    methods = (api_key_method(default_base_url),)
     capabilities = frozenset({Capability.CHAT, Capability.EMBEDDING, Capability.VISION})
     good_for = "Strong multilingual and coding models at low cost (Alibaba Model Studio)."
     needs_default_model = True
@@ -185,7 +165,7 @@ class Qwen(HttpProvider):
         if code == "Throttling.AllocationQuota":
             return self.billing(fields.message or "token quota exceeded")
         if code.startswith("Throttling") or code == "limit_requests":
-            return self.rate_limited(response, fields.message)
+            return self.rate_limited(fields.message, response.retry_after)
         if code.startswith(
             (
                 "AccessDenied",
@@ -215,7 +195,7 @@ class Kimi(HttpProvider):
     billing_url = "https://platform.moonshot.ai/console/account"
     default_base_url = "https://api.moonshot.ai/v1"
     alternate_base_urls = ("https://api.moonshot.cn/v1",)
-    auth_methods = _api_key_methods(default_base_url)
+    methods = (api_key_method(default_base_url),)
     capabilities = frozenset({Capability.CHAT})
     good_for = "Long-context agentic work and coding (Moonshot Kimi K2)."
     needs_default_model = True
@@ -228,7 +208,7 @@ class Kimi(HttpProvider):
 
     def _balance(self, response: ProbeResponse, notes: list[str]) -> Verdict | None:
         data = response.json.get("data") if isinstance(response.json, dict) else None
-        available = _number((data or {}).get("available_balance"))
+        available = number(data.get("available_balance")) if isinstance(data, dict) else None
         if available is None:
             return self.unreadable("balance")
         if available <= 0:
@@ -247,8 +227,8 @@ class Kimi(HttpProvider):
         if kind == "permission_denied_error":
             return self.scope(fields.message)
         if kind == "exceeded_current_quota_error":
-            if fields.has("suspended", "not active"):
-                return self.revoked(fields.message)
+            # The type says quota, whatever the text: "Your account … is suspended, please check
+            # your plan and billing details" is fixed by paying (providers.md §9).
             return self.billing(fields.message)
         if kind == "engine_overloaded_error":
             return self.unavailable(fields.message)
@@ -270,7 +250,7 @@ class Groq(HttpProvider):
     keys_url = "https://console.groq.com/keys"
     billing_url = "https://console.groq.com/settings/billing"
     default_base_url = "https://api.groq.com/openai/v1"
-    auth_methods = _api_key_methods(default_base_url)
+    methods = (api_key_method(default_base_url),)
     capabilities = frozenset({Capability.CHAT, Capability.STT})
     good_for = "Very fast, cheap inference for triage and routing; Whisper transcription."
     needs_default_model = True
@@ -280,9 +260,15 @@ class Groq(HttpProvider):
         return [Probe("GET", "/models", models=self._models)]
 
     @staticmethod
-    def _models(body) -> list[dict]:
+    def _models(body) -> list[Model]:
         return [
-            model_entry(m["id"], None, ["stt"] if "whisper" in m["id"] else ["chat"])
+            Model.of(
+                m["id"],
+                capabilities=["stt"] if "whisper" in str(m["id"]) else ["chat"],
+                context_length=m.get("context_window")
+                if isinstance(m.get("context_window"), int)
+                else None,
+            )
             for m in body["data"]
             if m.get("active", True)
         ]
@@ -315,7 +301,7 @@ class DeepSeek(HttpProvider):
     keys_url = "https://platform.deepseek.com/api_keys"
     billing_url = "https://platform.deepseek.com/top_up"
     default_base_url = "https://api.deepseek.com"
-    auth_methods = _api_key_methods(default_base_url)
+    methods = (api_key_method(default_base_url),)
     capabilities = frozenset({Capability.CHAT})
     good_for = "Low-cost reasoning and coding (DeepSeek V3 / R1)."
     needs_default_model = True
@@ -330,8 +316,11 @@ class DeepSeek(HttpProvider):
         body = response.json if isinstance(response.json, dict) else {}
         if "is_available" not in body:
             return self.unreadable("balance")
+        infos = body.get("balance_infos")
         balances = ", ".join(
-            f"{b.get('total_balance')} {b.get('currency')}" for b in body.get("balance_infos") or []
+            f"{b.get('total_balance')} {b.get('currency')}"
+            for b in (infos if isinstance(infos, list) else [])
+            if isinstance(b, dict)
         )
         if body["is_available"] is not True:
             return self.billing(f"balance not available ({balances or 'no balance'})")
@@ -355,7 +344,7 @@ class XAI(HttpProvider):
     keys_url = "https://console.x.ai/team/default/api-keys"
     billing_url = "https://console.x.ai/team/default/billing"
     default_base_url = "https://api.x.ai/v1"
-    auth_methods = _api_key_methods(default_base_url)
+    methods = (api_key_method(default_base_url),)
     capabilities = frozenset({Capability.CHAT, Capability.VISION})
     good_for = "Grok models with real-time knowledge."
     needs_default_model = True
@@ -402,7 +391,7 @@ class OpenRouter(HttpProvider):
     keys_url = "https://openrouter.ai/settings/keys"
     billing_url = "https://openrouter.ai/settings/credits"
     default_base_url = "https://openrouter.ai/api/v1"
-    auth_methods = _api_key_methods(default_base_url)
+    methods = (api_key_method(default_base_url),)
     capabilities = frozenset({Capability.CHAT, Capability.VISION})
     good_for = "One key for hundreds of models from many vendors, with fallbacks."
     needs_default_model = True
@@ -422,7 +411,7 @@ class OpenRouter(HttpProvider):
         data = response.json.get("data") if isinstance(response.json, dict) else None
         if not isinstance(data, dict):
             return self.unreadable("key info")
-        remaining = _number(data.get("limit_remaining"))
+        remaining = number(data.get("limit_remaining"))
         if data.get("limit") is not None and remaining is not None and remaining <= 0:
             return self.billing(f"the key's limit of {data.get('limit')} is used up")
         if data.get("is_free_tier"):

@@ -5,19 +5,18 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from connections.models import Connection, Status
+from connections.models import Status
 from koda.models import ApiToken
 from tests.browser.conftest import log_in
+from tests.conftest import make_connection
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_it_logs_in_and_shows_provider_cards_with_badges(page, koda_server, operator):
-    Connection.objects.create(
-        provider_id="groq",
-        auth_method="api_key",
-        secret="gsk_" + "g" * 40,
-        secret_hint="gsk_…gggg",
+    make_connection(
+        "groq",
+        api_key="gsk_" + "g" * 40,
         status=Status.VERIFIED,
     )
     page.goto(koda_server.url + "/")

@@ -6,8 +6,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from connections.models import Connection, Status
+from connections.models import Status
 from tests.browser.conftest import log_in
+from tests.conftest import make_connection
 from tests.fake_provider import FakeProvider
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -19,11 +20,9 @@ def test_it_shows_a_failing_key_and_verifies_the_row_in_place(
     settings.KODA_ALLOW_PRIVATE_BASE_URLS = True
     fake = FakeProvider()
     try:
-        Connection.objects.create(
-            provider_id="groq",
-            auth_method="api_key",
-            secret="gsk_good_0123456789",
-            secret_hint="gsk_…6789",
+        make_connection(
+            "groq",
+            api_key="gsk_good_0123456789",
             base_url=fake.base_url,
             status=Status.FAILING,
             verified_at=timezone.now(),
@@ -34,7 +33,7 @@ def test_it_shows_a_failing_key_and_verifies_the_row_in_place(
             last_checked_at=timezone.now(),
         )
         log_in(page, koda_server, "ada", "correct horse battery staple")
-        expect(page.get_by_test_id("failing-banner")).to_contain_text("groq")
+        expect(page.get_by_test_id("failing-banner")).to_contain_text("Groq")  # its display name
         page.get_by_role("link", name="Operations", exact=True).click()
         page.wait_for_function("window.htmx !== undefined")
         row = page.locator("#row-groq")

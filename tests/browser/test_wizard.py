@@ -73,7 +73,7 @@ def test_it_keeps_the_old_key_when_a_replacement_fails(page, koda_server, operat
     failure = page.locator('.verification[data-outcome="billing"]')
     expect(failure).to_contain_text("tokens per day")
     expect(page.locator("#verify-result")).to_contain_text("the current key (gsk_…cdef) is still")
-    assert Connection.objects.get().secret == "gsk_good_0123456789abcdef"
+    assert Connection.objects.get().secrets["api_key"] == "gsk_good_0123456789abcdef"
     page.goto(koda_server.url + "/providers/groq/")
     expect(page.locator(".badge")).to_have_text("Verified")
 

@@ -74,7 +74,7 @@ def test_it_stores_a_key_only_after_it_round_trips(api, groq, caplog):
     assert state["secret_hint"] == "gsk_…EFGH"
     assert state["models"] == ["llama-3.1-8b-instant", "llama-3.3-70b-versatile"]
     stored = Connection.objects.get(provider_id="groq")
-    assert stored.secret == GOOD
+    assert stored.secrets["api_key"] == GOOD
     snapshot = HealthSnapshot.objects.get()
     assert (snapshot.ok, snapshot.trigger, snapshot.candidate) == (True, "api", False)
     assert AuditEvent.objects.filter(action="connection.configure").count() == 1
@@ -100,7 +100,7 @@ def test_it_keeps_the_old_key_and_defaults_when_a_rotation_fails(api, groq):
     before = Connection.objects.get()
     assert_error(put_key(api, BAD), 422, "verification_failed")
     after = Connection.objects.get()
-    assert after.secret == GOOD and after.secret_hint == before.secret_hint
+    assert after.secrets["api_key"] == GOOD and after.secret_hint == before.secret_hint
     assert after.default_model == "llama-3.1-8b-instant" and after.status == Status.VERIFIED
     refused = AuditEvent.objects.get(action="connection.configure_refused")
     assert refused.diff["kept_existing"] is True and BAD not in str(refused.diff)
@@ -114,7 +114,7 @@ def test_it_replaces_a_key_with_a_good_one_and_keeps_a_still_offered_default(api
     response = put_key(api, NEW)
     assert response.status_code == 200
     stored = Connection.objects.get()
-    assert stored.secret == NEW and stored.default_model == "llama-3.1-8b-instant"
+    assert stored.secrets["api_key"] == NEW and stored.default_model == "llama-3.1-8b-instant"
     event = AuditEvent.objects.filter(action="connection.configure").latest("id")
     assert event.diff["before"]["secret_hint"] == "gsk_…EFGH"
     assert event.diff["after"]["secret_hint"] == "gsk_…FGHI"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from connections.models import Connection, Status
+from connections.models import Status
 from providers.registry import ALIASES, PROVIDERS, get_provider
+from tests.conftest import make_connection
 
 DESIGN_IDS = [
     "anthropic",
@@ -31,13 +32,13 @@ def test_it_registers_exactly_the_seventeen_design_providers():
     for provider_id, provider in PROVIDERS.items():
         assert provider.id == provider_id
         assert provider.name and provider.good_for and provider.docs_url.startswith("https://")
-        assert provider.capabilities and provider.auth_methods
+        assert provider.capabilities and provider.methods
 
 
 def test_it_marks_every_api_key_field_secret():
     for provider in PROVIDERS.values():
-        for fields in provider.auth_methods.values():
-            for field in fields:
+        for method in provider.methods:
+            for field in method.fields:
                 assert field.secret == (field.name == "api_key"), (provider.id, field.name)
 
 
@@ -51,11 +52,9 @@ def test_it_resolves_aliases_to_stored_ids():
 
 
 def test_it_lists_the_catalog_with_each_connection_status(api):
-    Connection.objects.create(
-        provider_id="groq",
-        auth_method="api_key",
-        secret="gsk_" + "s" * 40,
-        secret_hint="gsk_…ssss",
+    make_connection(
+        "groq",
+        api_key="gsk_" + "s" * 40,
         status=Status.FAILING,
     )
     response = api.get("/connections/catalog")
@@ -75,7 +74,7 @@ def test_it_lists_the_catalog_with_each_connection_status(api):
 
 def test_it_reads_the_catalog_in_constant_queries(api, django_assert_max_num_queries):
     for provider_id in DESIGN_IDS[:10]:
-        Connection.objects.create(provider_id=provider_id, auth_method="api_key", secret="k" * 30)
+        make_connection(provider_id, api_key="k" * 30)
     # auth (token + touch) + one query for every connection, whatever their number
     with django_assert_max_num_queries(3):
         assert api.get("/connections/catalog").status_code == 200

@@ -12,24 +12,23 @@ from django.db import connection as db
 
 from connections.models import Connection
 from koda.crypto import InvalidToken, is_current, secret_hint
+from tests.conftest import make_connection
 
 SECRET = "sk-proj-KnownPlaintextSecret-0123456789abcdefWXYZ"
 
 
 def raw_secret_column() -> bytes:
     with db.cursor() as cursor:
-        cursor.execute("SELECT secret FROM connections_connection")
+        cursor.execute("SELECT secrets FROM connections_connection")
         return bytes(cursor.fetchone()[0])
 
 
 @pytest.mark.django_db(transaction=True)
 def test_it_never_writes_the_secret_in_plaintext():
-    Connection.objects.create(
-        provider_id="openai", auth_method="api_key", secret=SECRET, secret_hint=secret_hint(SECRET)
-    )
+    make_connection("openai", api_key=SECRET)
     raw = raw_secret_column()
     assert SECRET.encode() not in raw and b"KnownPlaintext" not in raw
-    assert Connection.objects.get().secret == SECRET
+    assert Connection.objects.get().secrets["api_key"] == SECRET
     if db.vendor == "sqlite":
         # Scan the database file itself (and its journal), not only what the driver returns.
         db.close()
@@ -50,14 +49,14 @@ def test_it_keeps_the_hint_to_the_last_four_characters():
 
 @pytest.mark.django_db
 def test_it_does_not_depend_on_secret_key(settings):
-    Connection.objects.create(provider_id="groq", auth_method="api_key", secret=SECRET)
+    make_connection("groq", api_key=SECRET)
     settings.SECRET_KEY = "a-completely-different-secret-key-" + "z" * 30
-    assert Connection.objects.get().secret == SECRET
+    assert Connection.objects.get().secrets["api_key"] == SECRET
 
 
 @pytest.mark.django_db
 def test_it_refuses_to_read_a_secret_under_an_unknown_key(settings):
-    Connection.objects.create(provider_id="groq", auth_method="api_key", secret=SECRET)
+    make_connection("groq", api_key=SECRET)
     settings.KODA_ENCRYPTION_KEY = "another-key-" + "q" * 40
     with pytest.raises(InvalidToken) as excinfo:
         Connection.objects.get()
@@ -66,7 +65,7 @@ def test_it_refuses_to_read_a_secret_under_an_unknown_key(settings):
 
 @pytest.mark.django_db
 def test_it_rotates_every_secret_to_the_new_key(settings):
-    Connection.objects.create(provider_id="groq", auth_method="api_key", secret=SECRET)
+    make_connection("groq", api_key=SECRET)
     old_ciphertext = raw_secret_column()
     settings.KODA_ENCRYPTION_KEY_PREVIOUS = settings.KODA_ENCRYPTION_KEY
     settings.KODA_ENCRYPTION_KEY = "the-new-encryption-key-" + "n" * 40
@@ -76,12 +75,12 @@ def test_it_rotates_every_secret_to_the_new_key(settings):
     assert "Re-encrypted 1 secret(s)" in out.getvalue()
     assert raw_secret_column() != old_ciphertext and is_current(raw_secret_column())
     settings.KODA_ENCRYPTION_KEY_PREVIOUS = ""
-    assert Connection.objects.get().secret == SECRET
+    assert Connection.objects.get().secrets["api_key"] == SECRET
 
 
 @pytest.mark.django_db
 def test_it_rotates_nothing_when_a_secret_cannot_be_read(settings):
-    Connection.objects.create(provider_id="groq", auth_method="api_key", secret=SECRET)
+    make_connection("groq", api_key=SECRET)
     before = raw_secret_column()
     settings.KODA_ENCRYPTION_KEY = "wrong-" + "w" * 40
     with pytest.raises(CommandError, match="nothing was changed"):
@@ -91,7 +90,7 @@ def test_it_rotates_nothing_when_a_secret_cannot_be_read(settings):
 
 @pytest.mark.django_db
 def test_it_leaves_the_secret_out_of_dumpdata():
-    Connection.objects.create(provider_id="groq", auth_method="api_key", secret=SECRET)
+    make_connection("groq", api_key=SECRET)
     out = StringIO()
     call_command("dumpdata", "connections", stdout=out)
     assert "KnownPlaintext" not in out.getvalue()

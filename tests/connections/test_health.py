@@ -21,6 +21,7 @@ from connections.health import health_prune, sweep_claim, sweep_once, uptime
 from connections.models import Connection, HealthSnapshot, Status
 from providers.registry import PROVIDERS
 from providers.verification import HttpProvider
+from tests.conftest import make_connection
 from tests.fake_provider import FakeProvider
 from tests.providers.contract import HangingServer
 
@@ -39,11 +40,9 @@ def fake(settings):
 
 
 def connect(provider_id: str, key: str, base_url: str, **fields) -> Connection:
-    return Connection.objects.create(
-        provider_id=provider_id,
-        auth_method="api_key",
-        secret=key,
-        secret_hint="…",
+    return make_connection(
+        provider_id,
+        api_key=key,
         base_url=base_url,
         **fields,
     )
@@ -81,9 +80,9 @@ def test_it_backs_off_while_a_provider_is_down_and_resets_on_recovery(fake, sett
         delays.append(round((conn.next_check_at - conn.last_checked_at).total_seconds()))
     assert delays == [60, 120, 240]
     assert conn.status == Status.DEGRADED and conn.consecutive_failures == 3
-    Connection.objects.filter(pk=conn.pk).update(next_check_at=None, secret=None)
+    Connection.objects.filter(pk=conn.pk).update(next_check_at=None, secrets=None)
     conn.refresh_from_db()
-    conn.secret = "gsk_good_1"
+    conn.secrets = {"api_key": "gsk_good_1"}
     conn.save()
     sweep_once()
     conn.refresh_from_db()
@@ -244,6 +243,9 @@ def test_every_sweep_probe_is_free():
     for provider in PROVIDERS.values():
         if not isinstance(provider, HttpProvider):
             continue
-        for probe in provider.probes_for(Credential(auth_method="api_key", api_key="k")):
-            if probe.method != "GET":
-                assert provider.id == "perplexity" and probe.json_body["messages"] == []
+        for method in provider.methods:
+            if not method.id.takes_input or method.id == "local_runtime":
+                continue
+            for probe in provider.probes_for(Credential(method.id, {}, {"api_key": "k"})):
+                if probe.method != "GET":
+                    assert provider.id == "perplexity" and probe.json_body["messages"] == []

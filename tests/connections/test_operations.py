@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from connections.models import Connection, HealthSnapshot, Status
 from koda.audit import audit_record
-from tests.conftest import assert_error
+from koda.context import Actor, ActorKind, Context, Via
+from tests.conftest import assert_error, make_connection
 from tests.fake_provider import FakeProvider
 
 PROVIDER_IDS = [
@@ -32,11 +33,9 @@ def make_history(
     provider_id: str, *, checks: int, failing_from: int | None = None, verified=True
 ) -> Connection:
     now = timezone.now()
-    conn = Connection.objects.create(
-        provider_id=provider_id,
-        auth_method="api_key",
-        secret="k" * 30,
-        secret_hint="…kkkk",
+    conn = make_connection(
+        provider_id,
+        api_key="k" * 30,
         status=Status.FAILING if failing_from is not None else Status.VERIFIED,
         verified_at=now - timedelta(hours=30) if verified else None,
         failing_since=now - timedelta(minutes=10 * (checks - failing_from))
@@ -146,8 +145,7 @@ def test_operations_shows_strip_latency_failing_since_and_remedy(operator_client
 def test_operations_marks_configuration_changes_on_the_timeline(operator_client, operator):
     make_history("groq", checks=10, failing_from=8)
     audit_record(
-        actor=operator,
-        via="dashboard",
+        ctx=Context(Actor(ActorKind.OPERATOR, operator), Via.WIZARD),
         action="connection.configure",
         target="provider:groq",
         diff={"secret_hint": "gsk_…abcd"},
@@ -171,7 +169,7 @@ def test_every_page_warns_when_a_verified_connection_fails(operator_client):
         html = operator_client.get(path).content.decode()
         assert 'data-testid="failing-banner"' in html, path
         banner = html.split('data-testid="failing-banner"')[1].split("</div>")[0]
-        assert "groq" in banner and "xai" not in banner
+        assert ">Groq<" in banner and "xAI" not in banner  # display names (issue 13)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -179,10 +177,9 @@ def test_verify_now_updates_the_row_in_place(operator_client, settings):
     settings.KODA_ALLOW_PRIVATE_BASE_URLS = True
     fake = FakeProvider()
     try:
-        Connection.objects.create(
-            provider_id="groq",
-            auth_method="api_key",
-            secret="gsk_good_1x",
+        make_connection(
+            "groq",
+            api_key="gsk_good_1x",
             base_url=fake.base_url,
             status=Status.FAILING,
             verified_at=timezone.now(),
@@ -194,4 +191,5 @@ def test_verify_now_updates_the_row_in_place(operator_client, settings):
     html = response.content.decode()
     assert html.lstrip().startswith('<tr id="row-groq"')
     assert 'data-status="verified"' in html
-    assert HealthSnapshot.objects.get().trigger == "wizard"
+    # Recorded as what it was: a check started from Operations (not from a provider page).
+    assert HealthSnapshot.objects.get().trigger == "operations"

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from connections.models import Connection, Status
+from connections.models import Status
 from providers.registry import PROVIDERS
+from tests.conftest import make_connection
 
 
 def test_it_shows_every_provider_as_a_card_with_its_badge(operator_client):
-    Connection.objects.create(
-        provider_id="mistral",
-        auth_method="api_key",
-        secret="m" * 32,
-        secret_hint="…mmmm",
+    make_connection(
+        "mistral",
+        api_key="m" * 32,
         status=Status.DEGRADED,
     )
     response = operator_client.get("/")

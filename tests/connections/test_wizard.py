@@ -98,7 +98,7 @@ def test_it_keeps_the_old_key_when_a_replacement_is_refused(operator_client, fak
     )
     html = response.content.decode()
     assert 'data-outcome="billing"' in html and "gsk_…cdef" in html
-    assert Connection.objects.get().secret == "gsk_good_0123456789abcdef"
+    assert Connection.objects.get().secrets["api_key"] == "gsk_good_0123456789abcdef"
 
 
 def test_it_says_how_many_seconds_ago_a_key_was_verified(operator_client, fake):

@@ -8,18 +8,18 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from connections.models import Connection, HealthSnapshot
+from connections.models import HealthSnapshot
 from koda.audit import SecretInAuditDiff, audit_record
+from koda.context import Actor, ActorKind, Context, Via
 from koda.models import AuditEvent
+from tests.conftest import make_connection
 
 SECRET = "sk-ant-api03-AdminMustNeverShowThis-0123456789"
 
 
 @pytest.fixture
 def records(operator):
-    connection = Connection.objects.create(
-        provider_id="anthropic", auth_method="api_key", secret=SECRET, secret_hint="sk-ant-…6789"
-    )
+    connection = make_connection("anthropic", api_key=SECRET)
     HealthSnapshot.objects.create(
         provider_id="anthropic",
         connection=connection,
@@ -29,8 +29,7 @@ def records(operator):
         trigger="api",
     )
     audit_record(
-        actor=operator,
-        via="api",
+        ctx=Context(Actor(ActorKind.OPERATOR, operator), Via.API),
         action="connection.configure",
         target="provider:anthropic",
         diff={"secret_hint": "sk-ant-…6789"},
@@ -79,7 +78,7 @@ def test_it_filters_snapshots_by_provider_and_outcome(operator_client, records):
 )
 def test_it_refuses_an_audit_diff_that_names_a_secret(operator, diff):
     with pytest.raises(SecretInAuditDiff):
-        audit_record(actor=operator, via="api", action="x", target="y", diff=diff)
+        audit_record(ctx=Context.command("tests"), action="x", target="y", diff=diff)
     assert not AuditEvent.objects.filter(action="x").exists()
 
 

@@ -6,14 +6,12 @@ import pytest
 from django.test import Client
 
 from connections.models import Connection
-from tests.conftest import API, assert_error
+from tests.conftest import API, assert_error, make_connection
 
 
 @pytest.fixture
 def connected(db):
-    return Connection.objects.create(
-        provider_id="groq", auth_method="api_key", secret="gsk_" + "a" * 48, secret_hint="gsk_…aaaa"
-    )
+    return make_connection("groq", api_key="gsk_" + "a" * 48)
 
 
 def test_it_answers_401_in_the_error_shape_without_cookie_or_token(db):

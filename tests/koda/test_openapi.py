@@ -11,15 +11,17 @@ from koda import openapi
 
 
 def api_routes() -> dict[str, set[str]]:
-    """Every route under /api/control-plane/ with the methods its view declares."""
+    """Every route under /api/control-plane/ (whichever app's URL module holds it) with the
+    methods its view declares."""
     routes: dict[str, set[str]] = {}
-    api = next(p for p in get_resolver().url_patterns if getattr(p, "app_name", "") == "api")
-    for pattern in api.url_patterns:
-        if pattern.name == "not-found":
+    for include in get_resolver().url_patterns:
+        if str(include.pattern) != "api/control-plane/":
             continue
-        path = "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", str(pattern.pattern))
-        methods = {m.lower() for m in pattern.callback.api_methods if m != "HEAD"}
-        routes[path] = methods
+        for pattern in include.url_patterns:
+            if pattern.name == "api-not-found":
+                continue
+            path = "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", str(pattern.pattern))
+            routes[path] = {m.lower() for m in pattern.callback.api_methods if m != "HEAD"}
     return routes
 
 

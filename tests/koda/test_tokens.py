@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
 
+from koda.context import Context
 from koda.models import ApiToken, AuditEvent
 from tests.conftest import API, assert_error
 
@@ -91,7 +92,7 @@ def test_it_lets_an_operator_revoke_only_their_own_tokens(operator_client, db):
     from koda.tokens import api_token_create
 
     other = operator_create(username="grace", password="another long password")
-    token, _ = api_token_create(operator=other, name="theirs", via="command")
+    token, _ = api_token_create(operator=other, name="theirs", ctx=Context.command("tests", other))
     assert operator_client.post(f"/tokens/{token.pk}/revoke").status_code == 404
     token.refresh_from_db()
     assert token.revoked_at is None

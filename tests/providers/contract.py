@@ -70,8 +70,16 @@ class ProviderContract:
         return PROVIDERS[self.provider_id]
 
     def credential(self, **overrides) -> Credential:
-        values = {"auth_method": self.auth_method, "api_key": self.key, **overrides}
-        return Credential(**values)
+        """The credential under test: the key (when the method has one) plus `overrides`,
+        split into public values and secret parts as the method declares them."""
+        method = self.provider.method(self.auth_method)
+        given = {"api_key": self.key, **overrides} if self.key else dict(overrides)
+        secret = {f.name for f in method.secret_fields}
+        return Credential(
+            self.auth_method,
+            {k: v for k, v in given.items() if k not in secret},
+            {k: v for k, v in given.items() if k in secret},
+        )
 
     def base(self) -> str:
         return self.provider.base_url(self.credential())
@@ -107,7 +115,7 @@ class ProviderContract:
         assert result.ok, result
         assert result.outcome == Outcome.OK and result.http_status == self.OK_STATUS
         assert result.probe.startswith(("GET ", "POST ")) and self.base() in result.probe
-        ids = [m["id"] for m in result.models]
+        ids = [m.id for m in result.models]
         assert ids and set(self.EXPECTED_MODELS) <= set(ids)
         for call in responses.calls:
             assert call.request.url.startswith(self.base())

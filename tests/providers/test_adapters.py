@@ -403,9 +403,9 @@ class TestGoogle(ProviderContract):
     @responses.activate
     def test_it_reads_capabilities_from_generation_methods(self):
         self.register(responses)
-        models = {m["id"]: m for m in self.provider.verify(self.credential()).models}
-        assert models["gemini-2.5-flash"]["capabilities"] == ["chat"]
-        assert models["text-embedding-004"]["capabilities"] == ["embedding"]
+        models = {m.id: m for m in self.provider.verify(self.credential()).models}
+        assert models["gemini-2.5-flash"].capabilities == ("chat",)
+        assert models["text-embedding-004"].capabilities == ("embedding",)
 
 
 def eleven_error(status: str, message: str) -> dict:
@@ -696,7 +696,7 @@ class TestQwen(ProviderContract):
         china = "https://dashscope.aliyuncs.com/compatible-mode/v1"
         responses.add("GET", china + "/models", json=openai_list("qwen-plus"))
         result = self.provider.verify(self.credential())
-        assert result.ok and result.base_url == china
+        assert result.ok and result.resolved_values == {"base_url": china}
         assert any("dashscope.aliyuncs.com" in n for n in result.notes)
 
     @responses.activate
@@ -753,7 +753,8 @@ class TestKimi(ProviderContract):
                     "type": "exceeded_current_quota_error",
                 }
             },
-            O.REVOKED_CREDENTIALS,
+            # The type (quota) wins over the word "suspended": it is fixed by paying.
+            O.BILLING,
         ),
         "quota": (
             B,
@@ -795,7 +796,7 @@ class TestKimi(ProviderContract):
         responses.add("GET", cn + "/users/me/balance", json=BALANCE)
         responses.add("GET", cn + "/models", json=openai_list("kimi-k2-0905-preview"))
         result = self.provider.verify(self.credential())
-        assert result.ok and result.base_url == cn
+        assert result.ok and result.resolved_values == {"base_url": cn}
 
     @responses.activate
     def test_it_does_not_try_another_region_for_an_operator_base_url(self):

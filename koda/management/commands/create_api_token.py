@@ -1,6 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from koda.context import Context
 from koda.operators import is_operator
 from koda.tokens import api_token_create
 
@@ -16,5 +17,7 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(username=operator).first()
         if user is None or not is_operator(user):
             raise CommandError(f"no active operator named {operator!r}")
-        _, plaintext = api_token_create(operator=user, name=name, via="command")
+        _, plaintext = api_token_create(
+            operator=user, name=name, ctx=Context.command("create_api_token", user)
+        )
         self.stdout.write(plaintext)

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from koda.audit import audit_record
+from koda.context import Context
 from koda.operators import operator_create
 
 
@@ -22,8 +23,7 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         audit_record(
-            actor="command",
-            via="command",
+            ctx=Context.command("createoperator"),
             action="operator.create",
             target=f"operator:{user.get_username()}",
         )
