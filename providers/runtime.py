@@ -7,6 +7,8 @@ import platform
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
+from django.conf import settings
+
 from providers import process
 from providers.base import Outcome, Provider, Verdict, VerificationResult
 
@@ -35,7 +37,10 @@ def check_binary(
         )
 
     try:
-        answer = process.run([path, *args])
+        answer = process.run(
+            [path, *args],
+            timeout=min(process.DEFAULT_TIMEOUT, settings.KODA_VERIFY_TIMEOUT_SECONDS),
+        )
     except process.ProcessFailed as exc:
         if exc.kind == "timeout":
             return finish(
