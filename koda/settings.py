@@ -18,8 +18,11 @@ from environs import Env
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = Env()
-# Variables may also come from a .env file (KODA_ENV_FILE, default ./.env); the environment wins.
-env.read_env(os.environ.get("KODA_ENV_FILE", str(BASE_DIR / ".env")), recurse=False)
+# Variables may also come from a .env file (KODA_ENV_FILE, default ./.env; empty for none). What
+# the environment already holds wins over the file.
+ENV_FILE = os.environ.get("KODA_ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE:
+    env.read_env(ENV_FILE, recurse=False, override=False)
 
 DEBUG = env.bool("KODA_DEBUG", False)
 DATA_DIR = Path(env.str("KODA_DATA_DIR", str(BASE_DIR / "var"))).resolve()

@@ -36,6 +36,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from urllib3.exceptions import HTTPError as Urllib3Error
 
 from koda.crypto import redact
 
@@ -197,13 +198,20 @@ class _PinnedConnectionMixin:
     def _new_conn(self) -> socket.socket:
         last: OSError | None = None
         for address in self.koda_pin.addresses:
+            # A socket of our own rather than socket.create_connection, which would pass even an
+            # address literal through getaddrinfo again.
+            family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_STREAM)
             try:
-                sock = socket.create_connection(
-                    (str(address), self.port), self.timeout, source_address=self.source_address
-                )
+                sock.settimeout(self.timeout)
+                if self.source_address:
+                    sock.bind(self.source_address)
+                sock.connect((str(address), self.port))
             except TimeoutError as exc:
+                sock.close()
                 raise ConnectTimeoutError(self, f"connection to {self.host} timed out") from exc
             except OSError as exc:
+                sock.close()
                 last = exc
                 continue
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -316,8 +324,12 @@ def _transport_failure(exc: Exception, timeout: float, secrets: tuple[str, ...])
         if "timed out" in str(exc).lower():
             return TransportFailed("timeout", f"no answer within {timeout:g} s")
         return TransportFailed("unreachable", _connection_detail(exc, secrets))
-    if isinstance(exc, requests.exceptions.RequestException):
-        return TransportFailed("unreachable", redact(str(exc), *secrets)[:300])
+    if isinstance(exc, (requests.exceptions.RequestException, Urllib3Error)):
+        # Urllib3Error: the body is read from the raw stream, where a connection that breaks
+        # off mid-answer raises urllib3's own errors (ProtocolError, IncompleteRead).
+        return TransportFailed(
+            "unreachable", redact(f"the answer broke off: {exc}", *secrets)[:300]
+        )
     return exc  # not a transport problem: let the caller's net turn it into an outcome
 
 

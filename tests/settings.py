@@ -9,6 +9,8 @@ os.environ.setdefault("KODA_SECRET_KEY", "test-secret-key-" + "x" * 40)
 os.environ.setdefault("KODA_ENCRYPTION_KEY", "test-encryption-key-" + "y" * 40)
 os.environ.setdefault("KODA_DATA_DIR", tempfile.mkdtemp(prefix="koda-test-"))
 os.environ.setdefault("KODA_SECURE_SSL_REDIRECT", "false")
+# A developer's ./.env (perhaps naming a real database) must not reach the tests.
+os.environ.setdefault("KODA_ENV_FILE", "")
 
 from koda.settings import *  # noqa: F403
 

@@ -1,5 +1,6 @@
 """`make run` from the README: serves the login page through gunicorn, the printed operator can
-log in, and a second run keeps the same keys and data."""
+log in, the README's commands work from a plain shell beside it, and a second run keeps the same
+keys and data."""
 
 from __future__ import annotations
 
@@ -17,6 +18,15 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def plain_shell_env(data_dir: Path) -> dict[str, str]:
+    """A shell that never saw `make run`'s variables: no KODA_DEBUG, no keys, only the data dir
+    (which the README's commands use as ./var when run from the checkout)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KODA_", "DJANGO_"))}
+    env.pop("DATABASE_URL", None)
+    env.update(KODA_DATA_DIR=str(data_dir), KODA_ENV_FILE="")
+    return env
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -26,9 +36,8 @@ def free_port() -> int:
 class MakeRun:
     def __init__(self, data_dir: Path) -> None:
         self.port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("KODA_", "DJANGO_"))}
-        env.pop("DATABASE_URL", None)  # the README's quick start: embedded SQLite
-        env.update(KODA_DATA_DIR=str(data_dir), PORT=str(self.port), WORKERS="1")
+        env = plain_shell_env(data_dir)  # the README's quick start: embedded SQLite
+        env.update(PORT=str(self.port), WORKERS="1")
         self.log = data_dir.parent / f"make-run-{self.port}.log"
         self.proc = subprocess.Popen(
             ["make", "--no-print-directory", "run"],
@@ -91,6 +100,8 @@ def test_it_serves_the_dashboard_and_keeps_keys_and_data_across_runs(tmp_path):
             + re.search(r'href="(/static/css/[^"]+)"', session.get(first.url + "/").text).group(1)
         )
         assert css.status_code == 200 and "text/css" in css.headers["Content-Type"]
+        check_readme_commands(first.url, data_dir, username)
+        check_chunked_bodies(first.url, session)
     finally:
         first.stop()
     keys = {name: (data_dir / name).read_text() for name in ("secret_key", "encryption_key")}
@@ -103,3 +114,47 @@ def test_it_serves_the_dashboard_and_keeps_keys_and_data_across_runs(tmp_path):
     finally:
         second.stop()
     assert {name: (data_dir / name).read_text() for name in keys} == keys
+
+
+def check_readme_commands(url: str, data_dir: Path, username: str) -> None:
+    """README: `TOKEN=$(.venv/bin/python manage.py create_api_token --operator …)`, then curl."""
+    made = subprocess.run(
+        [str(ROOT / ".venv/bin/python"), "manage.py", "create_api_token", "--operator", username],
+        cwd=ROOT,
+        env=plain_shell_env(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip()
+    assert token.startswith("koda_") and "\n" not in token  # the token alone
+    catalog = requests.get(
+        url + "/api/control-plane/connections/catalog",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert catalog.status_code == 200 and len(catalog.json()["providers"]) == 17
+    sweep = subprocess.run(
+        [str(ROOT / ".venv/bin/python"), "manage.py", "check_connections"],
+        cwd=ROOT,
+        env=plain_shell_env(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert sweep.returncode == 0 and "checked 0 connection(s)" in sweep.stdout, sweep.stderr
+
+
+def check_chunked_bodies(url: str, session: requests.Session) -> None:
+    """A body sent chunked (no Content-Length) is read, within the 64 KB cap, never as empty."""
+    endpoint = url + "/api/control-plane/providers/groq/connection/disconnect"
+    headers = {"Content-Type": "application/json", "Origin": url}
+    small = session.post(endpoint, data=iter([b'{"nope"', b": 1}"]), headers=headers, timeout=10)
+    assert small.request.headers.get("Transfer-Encoding") == "chunked"
+    assert small.status_code == 400, small.text
+    assert small.json()["error"]["details"]["unknown"] == ["nope"]  # the body was read
+    big = session.post(
+        endpoint, data=iter([b'{"x": "', b"a" * 70_000, b'"}']), headers=headers, timeout=10
+    )
+    assert big.status_code == 413 and big.json()["error"]["code"] == "payload_too_large"

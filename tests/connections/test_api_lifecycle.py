@@ -291,3 +291,63 @@ def test_it_verifies_the_operator_base_url(api, settings):
     assert response.status_code == 200, response.content
     assert response.json()["verification"]["probe"] == "GET http://127.0.0.1:9/groq/models"
     assert response.json()["connection"]["base_url"] == "http://127.0.0.1:9/groq"
+
+
+def test_it_records_what_to_do_with_every_check(api, groq):
+    put_key(api, BAD)  # refused: a candidate snapshot
+    put_key(api, GOOD)
+    groq.replace("GET", GROQ, status=401, json=INVALID)
+    api.call("POST", "/providers/groq/connection/verify")
+    refused, _, failed = HealthSnapshot.objects.order_by("id")
+    assert refused.remedy.startswith("Copy a current key from https://console.groq.com/keys")
+    assert failed.remedy == refused.remedy
+    snapshots = api.get("/integrations/groq/health").json()["snapshots"]
+    assert snapshots[0]["remedy"] == failed.remedy
+    state = api.get("/providers/groq/connection").json()["connection"]
+    assert state["last_check"]["remedy"] == failed.remedy
+
+
+def test_every_api_key_method_takes_a_base_url():
+    from providers.registry import PROVIDERS
+
+    for provider in PROVIDERS.values():
+        method = provider.method("api_key")
+        if method is not None:
+            assert method.field("base_url") is not None, provider.id
+
+
+@pytest.mark.parametrize(
+    ("provider", "base_url", "probe", "body"),
+    [
+        (
+            "elevenlabs",
+            "https://api.eu.residency.elevenlabs.io",
+            "/v1/user/subscription",
+            {"tier": "creator", "character_count": 10, "character_limit": 100000},
+        ),
+        (
+            "ollama",
+            "https://ollama-proxy.gateway.example",
+            "/api/balance",
+            {"purchased": {"balance_usd": 5}},
+        ),
+    ],
+)
+def test_it_verifies_elevenlabs_and_ollama_cloud_at_the_base_url_given(
+    api, provider, base_url, probe, body
+):
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add("GET", base_url + probe, json=body)
+        rsps.add(
+            "GET",
+            base_url + "/v1/models",
+            json=[{"model_id": "eleven_flash_v2_5", "can_do_text_to_speech": True}],
+        )
+        rsps.add("GET", base_url + "/v1/voices", json={"voices": []})
+        rsps.add("GET", base_url + "/api/tags", json={"models": [{"name": "gpt-oss:120b"}]})
+        response = put_key(
+            api, "xi-or-ollama-key-0123456789abcdef", provider=provider, base_url=base_url
+        )
+        assert response.status_code == 200, response.content
+        assert all(call.request.url.startswith(base_url) for call in rsps.calls)
+    assert response.json()["connection"]["base_url"] == base_url

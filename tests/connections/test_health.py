@@ -249,3 +249,44 @@ def test_every_sweep_probe_is_free():
             for probe in provider.probes_for(Credential(method.id, {}, {"api_key": "k"})):
                 if probe.method != "GET":
                     assert provider.id == "perplexity" and probe.json_body["messages"] == []
+
+
+def test_a_one_shot_sweep_checks_what_was_due_once_and_ends(settings):
+    """Checks slower than the interval: a cron sweep must still end, each connection checked
+    once, instead of re-claiming connections that fell due while it ran."""
+    settings.KODA_ALLOW_PRIVATE_BASE_URLS = True
+    settings.KODA_HEALTH_INTERVAL_SECONDS = 1
+    slow = FakeProvider(latency=0.6)
+    try:
+        for provider_id in OPENAI_SHAPED:
+            connect(provider_id, "gsk_good_1", slow.base_url)
+        out = StringIO()
+        command = threading.Thread(
+            target=call_command,
+            args=("check_connections", "--concurrency", "1"),
+            kwargs={"stdout": out},
+            daemon=True,
+        )
+        command.start()
+        command.join(timeout=15)
+    finally:
+        slow.close()
+    assert not command.is_alive(), "the one-shot sweep never ended"
+    assert slow.server.hits == len(OPENAI_SHAPED)
+    assert f"checked {len(OPENAI_SHAPED)} connection(s)" in out.getvalue()
+    assert HealthSnapshot.objects.filter(trigger="sweep").count() == len(OPENAI_SHAPED)
+
+
+def test_a_sweep_records_a_check_whose_answer_cannot_be_read(fake, settings, monkeypatch):
+    connect("groq", "gsk_good_1", fake.base_url)
+
+    def unreadable(body):
+        raise LookupError("an answer no rule foresaw")
+
+    monkeypatch.setattr(type(PROVIDERS["groq"]), "_models", staticmethod(unreadable))
+    report = sweep_once(concurrency=1)
+    assert report.outcomes == {"unexpected_response": 1}
+    snapshot = HealthSnapshot.objects.get()
+    assert (snapshot.trigger, snapshot.outcome) == ("sweep", "unexpected_response")
+    assert "LookupError" in snapshot.message and snapshot.remedy
+    assert Connection.objects.get().status == Status.FAILING

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+import responses
 
 from connections.models import Connection
+from providers.registry import PROVIDERS
+from tests.conftest import make_connection
 from tests.fake_provider import FakeProvider
 
 HTMX = {"HX-Request": "true"}
@@ -105,3 +108,30 @@ def test_it_says_how_many_seconds_ago_a_key_was_verified(operator_client, fake):
     configure(operator_client, "gsk_good_0123456789abcdef", fake.base_url)
     html = operator_client.get("/providers/groq/").content.decode()
     assert "verified 0 seconds ago" in html or "verified 1 second ago" in html
+
+
+def test_an_odd_answer_in_debug_mode_is_a_verdict_not_an_error_page(
+    operator_client, settings, monkeypatch
+):
+    """Under KODA_DEBUG an exception would render Django's debug page, locals and all, with the
+    decrypted key in them. Whatever the provider answers, the page is the wizard's verdict."""
+    settings.DEBUG = True
+    key = "gsk_DebugPageKey0123456789abcdefABCDEF"
+    make_connection("groq", api_key=key)
+
+    def crash(body):
+        raise LookupError(f"unknown encoding while reading {key}")
+
+    monkeypatch.setattr(type(PROVIDERS["groq"]), "_models", staticmethod(crash))
+    with responses.RequestsMock() as rsps:
+        rsps.add(
+            "GET",
+            "https://api.groq.com/openai/v1/models",
+            body=b'{"data": []}',
+            headers={"Content-Type": "application/json; charset=bogus"},
+        )
+        response = operator_client.post("/providers/groq/verify")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-outcome="unexpected_response"' in html
+    assert key not in html and key[4:16] not in html

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import Client
 
 from connections.models import Connection
-from tests.conftest import API, assert_error, make_connection
+from tests.conftest import API, assert_documented, assert_error, make_connection
 
 
 @pytest.fixture
@@ -171,3 +173,70 @@ def test_it_refuses_a_logged_in_user_who_is_not_an_operator(db):
     client = Client()
     client.force_login(get_user_model().objects.create_user("guest", password="x" * 20))
     assert_error(client.get(API + "/connections/catalog"), 403, "forbidden")
+
+
+@pytest.fixture
+def debug(settings):
+    """Development mode: Django's own error pages would show tracebacks and locals."""
+    settings.DEBUG = True
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        ("[" * 40_000, "nested too deeply"),  # 40 KB of [[[[
+        ('{"a":' * 10_000 + "1" + "}" * 10_000, "nested too deeply"),  # 10,000 nested objects
+        ('{"api_key": ' + "7" * 5000 + "}", "cannot read"),  # past Python's int digit limit
+        ('{"api_key": 1e999999}', "Expected a string"),  # inf: parsed, then refused by type
+    ],
+)
+def test_it_explains_a_body_it_cannot_read_in_json(api, connected, debug, raw, words):
+    response = api.call("PUT", "/providers/groq/connection/api-key", raw=raw)
+    error = assert_error(
+        response, 400, "invalid_json" if "Expected" not in words else "invalid_input"
+    )
+    assert words in json.dumps(error)
+    assert Connection.objects.get().secrets["api_key"] == "gsk_" + "a" * 48  # nothing changed
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "9" * 5000, "-1", "0", "201", ""])
+def test_it_refuses_an_odd_page_size_in_json(api, debug, value):
+    error = assert_error(
+        api.get(f"/integrations/groq/health?page_size={value}"), 400, "invalid_input"
+    )
+    assert "page_size" in error["details"]["fields"]
+
+
+@pytest.mark.urls("tests.koda.broken_urls")
+def test_it_answers_an_unexpected_error_in_json_without_a_traceback(api_token, debug, caplog):
+    response = Client().get(API + "/boom", headers={"Authorization": f"Bearer {api_token}"})
+    error = assert_error(response, 500, "internal_error")
+    body = response.content.decode()
+    assert "Traceback" not in body and "RuntimeError" not in body and "TracebackSecret" not in body
+    assert "RuntimeError" in caplog.text  # logged for the operator, through the redacting filter
+    assert "TracebackSecret" not in caplog.text
+    assert error["message"] == "Koda failed to answer; the error was logged."
+
+
+def test_it_says_when_a_stored_secret_cannot_be_decrypted(api, connected, debug, settings):
+    settings.KODA_ENCRYPTION_KEY = "a-different-key-" + "d" * 40
+    error = assert_error(
+        api.call("POST", "/providers/groq/connection/verify"), 500, "secret_unreadable"
+    )
+    assert "KODA_ENCRYPTION_KEY" in error["message"]
+
+
+def test_it_refuses_a_chunked_body_it_cannot_read_instead_of_reading_nothing(api_token, connected):
+    # Django's own servers hand over the still-chunked stream; gunicorn de-chunks it (that case
+    # is tested against `make run` in tests/test_make_run.py).
+    response = Client().generic(
+        "PUT",
+        API + "/providers/groq/connection/api-key",
+        data=b'b\r\n{"api_key":\r\n0\r\n\r\n',
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {api_token}"},
+        HTTP_TRANSFER_ENCODING="chunked",
+        CONTENT_LENGTH="",
+    )
+    assert_error(response, 411, "length_required")
+    assert_documented(response)

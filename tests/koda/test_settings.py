@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def run_django(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("KODA_", "DJANGO_"))}
     base["DJANGO_SETTINGS_MODULE"] = "koda.settings"
+    base["KODA_ENV_FILE"] = ""  # not a developer's ./.env; tests that read one name it
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -89,3 +90,50 @@ def test_it_uses_postgres_when_database_url_is_set(prod_env):
     )
     result = run_django(["shell", "--no-imports", "-c", code], env)
     assert result.stdout.split() == ["django.db.backends.postgresql", "db.example", "koda"]
+
+
+def test_every_command_finds_the_development_keys_without_koda_debug(tmp_path):
+    """`make run` generates the keys in development; a plain shell (no KODA_DEBUG) must find
+    the same keys for every manage.py command, and never generate new ones."""
+    assert (
+        run_django(["check"], {"KODA_DATA_DIR": str(tmp_path), "KODA_DEBUG": "true"}).returncode
+        == 0
+    )
+    keys = {
+        name: (tmp_path / name).read_text().strip() for name in ("secret_key", "encryption_key")
+    }
+    code = (
+        "from django.conf import settings; print(settings.SECRET_KEY, settings.KODA_ENCRYPTION_KEY)"
+    )
+    result = run_django(["shell", "--no-imports", "-c", code], {"KODA_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [keys["secret_key"], keys["encryption_key"]]
+
+
+def test_it_reads_a_dot_env_file_and_lets_the_environment_win(tmp_path):
+    data = tmp_path / "data"
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        f"KODA_DEBUG=true\nKODA_DATA_DIR={data}\nKODA_VERIFY_TIMEOUT_SECONDS=3\nKODA_HEALTH_INTERVAL_SECONDS=60\n"
+    )
+    code = (
+        "from django.conf import settings; print(settings.DEBUG, settings.DATA_DIR, "
+        "settings.KODA_VERIFY_TIMEOUT_SECONDS, settings.KODA_HEALTH_INTERVAL_SECONDS)"
+    )
+    env = {"KODA_ENV_FILE": str(dotenv), "KODA_HEALTH_INTERVAL_SECONDS": "120"}
+    result = run_django(["shell", "--no-imports", "-c", code], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", str(data), "3.0", "120"]
+    assert (data / "secret_key").exists()  # development mode, from the file
+
+
+def test_a_copy_of_env_example_is_a_working_env_file(tmp_path):
+    result = run_django(
+        ["check"],
+        {
+            "KODA_ENV_FILE": str(ROOT / ".env.example"),
+            "KODA_DEBUG": "true",
+            "KODA_DATA_DIR": str(tmp_path),
+        },
+    )
+    assert result.returncode == 0, result.stderr

@@ -5,6 +5,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 import responses
@@ -127,3 +129,122 @@ def test_it_caps_an_oversized_answer():
     )
     answer = http.probe("GET", "https://api.openai.com/v1/models")
     assert len(answer.text) <= http.MAX_BODY_BYTES and not answer.is_json
+
+
+class HeaderDripServer:
+    """Sends a status line, then one header line every `every` seconds, forever."""
+
+    def __init__(self, every: float) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.port = self.sock.getsockname()[1]
+        self.every = every
+        self.stop = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        conn, _ = self.sock.accept()
+        conn.recv(4096)
+        conn.sendall(b"HTTP/1.1 200 OK\r\n")
+        n = 0
+        while not self.stop.is_set():
+            try:
+                conn.sendall(f"X-Drip-{n}: {n}\r\n".encode())
+            except OSError:
+                return
+            n += 1
+            time.sleep(self.every)
+        conn.close()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.sock.close()
+
+
+def test_it_bounds_a_provider_that_drips_its_headers():
+    # Each header line resets a per-read timeout; the deadline must still hold.
+    server = HeaderDripServer(every=0.3)
+    started = time.monotonic()
+    try:
+        with pytest.raises(http.TransportFailed) as excinfo:
+            http.probe("GET", f"http://127.0.0.1:{server.port}/health", local=True, timeout=1.0)
+    finally:
+        server.close()
+    assert excinfo.value.kind == "timeout"
+    assert time.monotonic() - started < 2.5
+
+
+@responses.activate
+def test_it_reads_a_body_whose_charset_is_unknown():
+    responses.add(
+        "GET",
+        "https://api.openai.com/v1/models",
+        body=b'{"data": []}',
+        status=200,
+        headers={"Content-Type": "application/json; charset=bogus"},
+    )
+    answer = http.probe("GET", "https://api.openai.com/v1/models")
+    assert answer.is_json and answer.json == {"data": []}
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("17", 17),
+        (" 120 ", 120),
+        ("²", None),  # str.isdigit() says yes; int() says no
+        ("9" * 5000, None),  # past Python's digit limit for int()
+        ("-5", None),
+        ("1.5", None),
+        ("", None),
+        ("soon", None),
+        ("99999999", 86_400),  # capped at a day
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0),  # a date in the past: no wait
+    ],
+)
+def test_it_reads_retry_after_whatever_it_holds(value, seconds):
+    assert http.retry_after_seconds(value) == seconds
+
+
+def test_it_reads_retry_after_as_a_future_date():
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=90), usegmt=True)
+    assert 85 <= http.retry_after_seconds(when) <= 90
+
+
+def test_it_connects_to_the_address_it_checked_not_a_second_dns_answer(monkeypatch, settings):
+    """DNS rebinding: a name that resolves to a public address for the check and to 127.0.0.1
+    right after must never reach 127.0.0.1."""
+    hits = []
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    port = server.getsockname()[1]
+
+    def accept() -> None:
+        try:
+            conn, _ = server.accept()
+        except OSError:
+            return
+        hits.append(conn.recv(4096))
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+        conn.close()
+
+    threading.Thread(target=accept, daemon=True).start()
+    answers = iter(["104.16.0.1", "127.0.0.1", "127.0.0.1"])
+
+    def getaddrinfo(host, port_, *args, **kwargs):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port_))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    settings.KODA_ALLOW_PRIVATE_BASE_URLS = False
+    try:
+        with pytest.raises(http.TransportFailed) as excinfo:
+            http.probe("GET", f"https://rebind.example:{port}/v1/models", timeout=1)
+    except http.EgressRefused:
+        pytest.fail("the first answer is public: the check itself must pass")
+    finally:
+        server.close()
+    # It went to the checked public address (refused by the suite's network guard), never to
+    # the loopback address a second lookup would have given.
+    assert excinfo.value.kind == "unreachable" and hits == []
