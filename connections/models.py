@@ -7,8 +7,8 @@ from django.db import models
 
 from koda.context import Via
 from koda.crypto import EncryptedSecretsField
-from providers.base import Credential, Model
 from providers.registry import PROVIDERS
+from providers.values import Credential, Model
 
 
 class Status(models.TextChoices):

@@ -1,36 +1,13 @@
-"""The connections app's part of the OpenAPI document (contributed through its AppConfig).
-
-Credential fields come from the adapters' declarations (`declared_fields`), the model shape
-from `providers.base.Model`, outcome and trigger values from their enums: nothing here is a
-second list of what the code already says.
-"""
+"""The connections app's part of the OpenAPI document (contributed through its AppConfig): its
+paths, with request bodies built from the adapters' declarations (`declared_fields`); the
+response schemas are in `api_schemas`."""
 
 from __future__ import annotations
 
-import dataclasses
-import types
-import typing
-
-from connections.models import Status
-from connections.selectors import PUBLIC_FIELDS
-from koda.context import Via
+from connections.api_schemas import INTEGER, STRING, WHEN, nullable, ref, schemas
 from koda.openapi import error_responses, json_request, json_response, strict
-from providers.base import Model, Outcome
 from providers.fields import AuthMethod, CredentialField, FieldKind
 from providers.registry import ALIASES, PROVIDERS, declared_fields
-
-
-def ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def nullable(type_: str, **extra) -> dict:
-    return {"type": [type_, "null"], **extra}
-
-
-STRING, INTEGER, BOOLEAN = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
-STRINGS = {"type": "array", "items": STRING}
-WHEN = nullable("string", format="date-time")
 
 PROVIDER_ID = {
     "name": "provider_id",
@@ -69,139 +46,6 @@ def _credential_body(*methods: AuthMethod) -> dict:
         )
     ]
     return json_request({name: _field_schema(spec) for name, spec in fields.items()}, required)
-
-
-def _model_schema() -> dict:
-    """`Model.as_dict()`: `id` always, the other fields when the provider filled them in."""
-    json_types = {str: "string", int: "integer"}
-    properties = {}
-    for f in dataclasses.fields(Model):
-        hint = typing.get_type_hints(Model)[f.name]
-        if typing.get_origin(hint) is tuple:
-            properties[f.name] = STRINGS
-        else:
-            args = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
-            properties[f.name] = {"type": json_types[next(a for a in args if a is not type(None))]}
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": ["id"],
-        "additionalProperties": False,
-    }
-
-
-def schemas() -> dict:
-    last_check = strict(
-        {
-            "outcome": STRING,
-            "message": STRING,
-            "remedy": STRING,
-            "checked_at": WHEN,
-            "latency_ms": nullable("integer"),
-        }
-    )
-    field_spec = strict(
-        {
-            "name": STRING,
-            "label": STRING,
-            "kind": {"type": "string", "enum": [str(k) for k in FieldKind]},
-            "secret": BOOLEAN,
-            "required": BOOLEAN,
-            "help": STRING,
-            "max_length": INTEGER,
-            "default": nullable("string"),
-        }
-    )
-    return {
-        "ConnectionState": strict(
-            {
-                "provider_id": STRING,
-                "status": {"type": "string", "enum": [s.value for s in Status]},
-                "ready": {
-                    "type": "boolean",
-                    "description": "Verified, with a default model where one is needed.",
-                },
-                "auth_method": {"type": ["string", "null"], "enum": [*map(str, AuthMethod), None]},
-                "secret_hint": nullable(
-                    "string", description="Ends with the key's last 4 characters; never the key."
-                ),
-                **{name: nullable("string") for name in PUBLIC_FIELDS},
-                "default_model": nullable("string"),
-                "models": STRINGS,
-                "details": {
-                    "type": "object",
-                    "additionalProperties": STRING,
-                    "description": "Facts from the last check (a runtime's version).",
-                },
-                "verified_at": WHEN,
-                "failing_since": WHEN,
-                "last_check": {"oneOf": [ref("LastCheck"), {"type": "null"}]},
-            }
-        ),
-        "LastCheck": last_check,
-        "Verification": strict(
-            {
-                "ok": BOOLEAN,
-                "outcome": {"type": "string", "enum": [str(o) for o in Outcome]},
-                "message": STRING,
-                "remedy": STRING,
-                "http_status": nullable("integer"),
-                "raw_error": {
-                    "type": "string",
-                    "description": "The provider's body, secret redacted, at most 4 KB.",
-                },
-                "probe": {"type": "string", "examples": ["GET https://api.openai.com/v1/models"]},
-                "latency_ms": INTEGER,
-                "checked_at": {"type": "string", "format": "date-time"},
-                "models": STRINGS,
-                "notes": {**STRINGS, "description": "What was and was not checked."},
-                "details": {"type": "object", "additionalProperties": STRING},
-            }
-        ),
-        "Model": _model_schema(),
-        "CatalogEntry": strict(
-            {
-                "id": STRING,
-                "name": STRING,
-                "kind": {"type": "string", "enum": ["cloud", "local"]},
-                "docs_url": STRING,
-                "keys_url": STRING,
-                "default_base_url": STRING,
-                "auth_methods": {
-                    "type": "array",
-                    "items": strict(
-                        {
-                            "id": {"type": "string", "enum": [str(m) for m in AuthMethod]},
-                            "label": STRING,
-                            "help": STRING,
-                            "fields": {"type": "array", "items": field_spec},
-                        }
-                    ),
-                },
-                "capabilities": STRINGS,
-                "good_for": STRING,
-                "needs_default_model": BOOLEAN,
-                "connection": ref("ConnectionState"),
-            }
-        ),
-        "Snapshot": strict(
-            {
-                "id": INTEGER,
-                "checked_at": {"type": "string", "format": "date-time"},
-                "ok": BOOLEAN,
-                "outcome": STRING,
-                "http_status": nullable("integer"),
-                "latency_ms": INTEGER,
-                "message": STRING,
-                "remedy": STRING,
-                "raw_error": STRING,
-                "probe": STRING,
-                "trigger": {"type": "string", "enum": [v.value for v in Via]},
-                "actor": nullable("string"),
-                "candidate": BOOLEAN,
-            }
-        ),
-    }
 
 
 def paths() -> dict:

@@ -11,20 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from connections.checks import check_apply, snapshot_record
 from connections.forms import CredentialForm
-from connections.models import Connection, HealthSnapshot, Status
+from connections.models import Connection
 from koda.audit import audit_record
 from koda.context import Context, Via
-from koda.crypto import secret_hint
-from providers.base import Credential, Provider, VerificationResult
+from koda.redaction import secret_hint
+from providers.base import Provider
 from providers.fields import Method
+from providers.values import Credential, VerificationResult
 
 
 class NotConfigured(Exception):
@@ -107,7 +106,7 @@ def connection_configure_credential(
         connection.config = {name: value for name, value in values.items() if value}
         connection.secrets = credential.secrets or None
         connection.secret_hint = _hint(provider, credential)
-        _apply_check(connection, result)
+        check_apply(connection, result)
         if connection.default_model not in connection.model_ids:
             connection.default_model = ""
         connection.save()
@@ -164,7 +163,7 @@ def connection_verify(*, provider: Provider, ctx: Context) -> tuple[Connection, 
         # a credential it was not about.
         still_same = current.credential == credential
         if still_same:
-            _apply_check(current, result)
+            check_apply(current, result)
             current.save()
         snapshot_record(
             provider=provider, connection=current, result=result, ctx=ctx, candidate=not still_same
@@ -219,74 +218,6 @@ def connection_disconnect(*, provider: Provider, ctx: Context) -> None:
     audit_record(
         ctx=ctx, action="connection.disconnect", target=_target(provider), diff={"before": before}
     )
-
-
-# --- recording checks -------------------------------------------------------------------------
-
-
-def snapshot_record(
-    *,
-    provider: Provider,
-    connection: Connection | None,
-    result: VerificationResult,
-    ctx: Context,
-    candidate: bool = False,
-) -> HealthSnapshot:
-    """Write the immutable record of one check (its raw error is already redacted)."""
-    return HealthSnapshot.objects.create(
-        provider_id=provider.id,
-        connection=connection,
-        ok=result.ok,
-        outcome=result.outcome,
-        http_status=result.http_status,
-        latency_ms=result.latency_ms,
-        message=result.message[:500],
-        remedy=result.remedy[:500],
-        raw_error=result.raw_error,
-        probe=result.probe[:2100],
-        trigger=ctx.via,
-        actor=ctx.user if ctx.user is not None and ctx.user.pk is not None else None,
-        candidate=candidate,
-    )
-
-
-def next_check_delay(connection: Connection, result: VerificationResult) -> timedelta:
-    """When to check again: the normal interval, or for transient failures an exponential
-    backoff (and never sooner than the provider's Retry-After), capped."""
-    interval = settings.KODA_HEALTH_INTERVAL_SECONDS
-    if result.ok or not result.outcome.is_transient:
-        return timedelta(seconds=interval)
-    backoff = interval * 2 ** min(connection.consecutive_failures, 10)
-    backoff = max(backoff, result.retry_after_seconds or 0)
-    return timedelta(seconds=min(backoff, max(settings.KODA_HEALTH_MAX_BACKOFF_SECONDS, interval)))
-
-
-def _apply_check(connection: Connection, result: VerificationResult) -> None:
-    """Fold one check into the connection's status: ok verifies, transient outcomes degrade,
-    the others fail; `failing_since` marks the first check of a bad run."""
-    now = timezone.now()
-    if result.ok:
-        connection.status, connection.verified_at, connection.failing_since = (
-            Status.VERIFIED,
-            now,
-            None,
-        )
-        connection.last_ok_at = now
-        connection.consecutive_failures = 0
-        connection.details = dict(result.details)
-        if result.models:
-            connection.discovered_models = [m.as_dict() for m in result.models]
-    else:
-        connection.status = Status.DEGRADED if result.outcome.is_transient else Status.FAILING
-        connection.failing_since = connection.failing_since or now
-    connection.last_outcome = result.outcome
-    connection.last_message = result.message[:500]
-    connection.last_remedy = result.remedy[:500]
-    connection.last_checked_at = now
-    connection.last_latency_ms = result.latency_ms
-    connection.next_check_at = now + next_check_delay(connection, result)
-    if not result.ok:
-        connection.consecutive_failures += 1
 
 
 def _public(connection: Connection) -> dict:

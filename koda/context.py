@@ -16,8 +16,6 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
     from django.http import HttpRequest
 
-    from koda.models import ApiToken
-
 
 class Via(models.TextChoices):
     """Through what a change or a check was made. Stored (audit events, health snapshots):
@@ -79,7 +77,7 @@ class Context:
     ) -> Context:
         """An operator's request: their session (or `user`, as log-in names them before the
         request knows), or their API token (set by the API's auth)."""
-        token: ApiToken | None = getattr(request, "api_token", None)
+        token = getattr(request, "api_token", None)  # a koda.models.ApiToken, or None
         if token is not None:
             actor = Actor(ActorKind.API_TOKEN, token.operator, token.prefix)
         else:

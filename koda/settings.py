@@ -232,7 +232,7 @@ STORAGES = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "koda.crypto.RedactingFilter"}},
+    "filters": {"redact": {"()": "koda.redaction.RedactingFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env.str("KODA_LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},

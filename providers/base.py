@@ -1,182 +1,26 @@
-"""The adapter contract every provider implements, and the values it trades in.
+"""The adapter contract every provider implements (design §5).
 
 Adapters know nothing about the database: they take a `Credential` (plain values) and return a
-`VerificationResult`. `Provider.verify` never raises (design §5): a provider-side failure is an
-outcome, and so is an answer an adapter cannot read, whatever its shape.
+`VerificationResult`. `Provider.verify` never raises: a provider-side failure is an outcome, and
+so is an answer an adapter cannot read, whatever its shape.
 """
 
 from __future__ import annotations
 
-import enum
 import logging
 import traceback
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from django.views.decorators.debug import sensitive_variables
 
-from koda.crypto import SecretValues, redact
-from providers.fields import AuthMethod, Method
+from koda.redaction import redact
+from providers.fields import Method
+from providers.values import Capability, Credential, Outcome, Verdict, VerificationResult
 
 log = logging.getLogger("koda.verify")
 
 RAW_ERROR_LIMIT = 4096
-
-
-class Outcome(enum.StrEnum):
-    """Verification outcome codes: stable API values (design §5)."""
-
-    OK = "ok"
-    INVALID_CREDENTIALS = "invalid_credentials"
-    REVOKED_CREDENTIALS = "revoked_credentials"
-    INSUFFICIENT_SCOPE = "insufficient_scope"
-    BILLING = "billing"
-    RATE_LIMITED = "rate_limited"
-    REGION_UNSUPPORTED = "region_unsupported"
-    ENDPOINT_NOT_FOUND = "endpoint_not_found"
-    PROVIDER_UNAVAILABLE = "provider_unavailable"
-    UNREACHABLE = "unreachable"
-    TIMEOUT = "timeout"
-    UNEXPECTED_RESPONSE = "unexpected_response"
-    BLOCKED_DESTINATION = "blocked_destination"
-    UNSUPPORTED_HOST = "unsupported_host"
-    RUNTIME_MISSING = "runtime_missing"
-
-    @property
-    def is_transient(self) -> bool:
-        """Transient outcomes make a connection degraded; the others make it failing."""
-        return self in TRANSIENT_OUTCOMES
-
-
-TRANSIENT_OUTCOMES = frozenset(
-    {Outcome.RATE_LIMITED, Outcome.PROVIDER_UNAVAILABLE, Outcome.UNREACHABLE, Outcome.TIMEOUT}
-)
-
-
-class Capability(enum.StrEnum):
-    CHAT = "chat"
-    EMBEDDING = "embedding"
-    TTS = "tts"
-    STT = "stt"
-    WEB_SEARCH = "web_search"
-    VISION = "vision"
-
-
-@dataclass(frozen=True, repr=False)
-class Credential:
-    """What an operator configured for one auth method, in plain values: `values` are the public
-    fields, `secrets` the secret parts (decrypted only for the probe, never printed)."""
-
-    method: AuthMethod
-    values: Mapping[str, str] = field(default_factory=dict)
-    secrets: Mapping[str, str] = field(default_factory=SecretValues)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "method", AuthMethod(self.method))
-        object.__setattr__(self, "values", dict(self.values))
-        object.__setattr__(self, "secrets", SecretValues(self.secrets))
-
-    def __repr__(self) -> str:  # never print a secret, even in a traceback's locals
-        return f"Credential(method={self.method!r}, values={self.values!r}, secrets=…)"
-
-    def get(self, name: str) -> str:
-        """A field's value, public or secret ("" when not set)."""
-        return self.secrets.get(name) or self.values.get(name) or ""
-
-    @property
-    def secret_values(self) -> tuple[str, ...]:
-        """Every secret part, for redaction."""
-        return tuple(v for v in self.secrets.values() if v)
-
-
-@dataclass(frozen=True)
-class Model:
-    """A model a connection discovered, with what the provider says about it."""
-
-    id: str
-    name: str = ""
-    capabilities: tuple[str, ...] = ()
-    context_length: int | None = None
-    size_bytes: int | None = None
-    family: str = ""
-    parameter_size: str = ""
-    quantization: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        """Only what is known: `{"id": …}` plus the fields the provider filled in."""
-        data: dict[str, Any] = {"id": self.id}
-        for f in fields(self)[1:]:
-            value = getattr(self, f.name)
-            if value not in ("", (), None):
-                data[f.name] = list(value) if isinstance(value, tuple) else value
-        return data
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Model:
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
-        values["capabilities"] = tuple(values.get("capabilities") or ())
-        return cls(**values)
-
-    @classmethod
-    def of(
-        cls, model_id: Any, name: Any = None, capabilities: list[str] | None = None, **extra: Any
-    ) -> Model:
-        """A model from a provider's answer: ids and names as text, capabilities de-duplicated."""
-        return cls(
-            id=str(model_id),
-            name=str(name) if name and str(name) != str(model_id) else "",
-            capabilities=tuple(sorted(set(capabilities or ()))),
-            **extra,
-        )
-
-
-@dataclass
-class VerificationResult:
-    ok: bool
-    outcome: Outcome
-    message: str
-    remedy: str = ""
-    http_status: int | None = None
-    raw_error: str = ""
-    probe: str = ""
-    latency_ms: int = 0
-    checked_at: str = ""
-    models: list[Model] = field(default_factory=list)
-    # What was and was not checked, for the operator (shown under the verdict).
-    notes: list[str] = field(default_factory=list)
-    # Facts the check learned that the summary shows (a runtime's version, a server's build).
-    details: dict[str, str] = field(default_factory=dict)
-    # Seconds the provider asked us to wait (Retry-After), when it did.
-    retry_after_seconds: int | None = None
-    # Public values the check settled, to be stored with the credential (a region-bound key that
-    # works on another region's host, the port a local server answered on).
-    resolved_values: dict[str, str] = field(default_factory=dict)
-
-    def as_dict(self) -> dict:
-        return {
-            "ok": self.ok,
-            "outcome": str(self.outcome),
-            "message": self.message,
-            "remedy": self.remedy,
-            "http_status": self.http_status,
-            "raw_error": self.raw_error,
-            "probe": self.probe,
-            "latency_ms": self.latency_ms,
-            "checked_at": self.checked_at,
-            "models": [m.id for m in self.models],
-            "notes": list(self.notes),
-            "details": dict(self.details),
-        }
-
-
-@dataclass(frozen=True)
-class Verdict:
-    outcome: Outcome
-    message: str
-    remedy: str = ""
 
 
 class Provider:

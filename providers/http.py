@@ -18,51 +18,32 @@ from __future__ import annotations
 
 import codecs
 import email.utils
-import ipaddress
 import json
 import re
-import socket
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from koda.crypto import redact
+from koda.redaction import redact
+from providers.egress import EgressRefused, Pin, PinnedAdapter, TransportFailed, check_destination
+
+__all__ = [
+    "EgressRefused",
+    "ProbeResponse",
+    "TransportFailed",
+    "check_destination",
+    "probe",
+    "retry_after_seconds",
+]
 
 USER_AGENT = "Koda-Control-Plane/1.0 (+credential verification)"
 MAX_BODY_BYTES = 8 * 1024 * 1024
-
-# Cloud metadata services: never a legitimate provider, always refused (design §6).
-_METADATA_NETWORKS = (
-    ipaddress.ip_network("169.254.0.0/16"),
-    ipaddress.ip_network("fd00:ec2::254/128"),
-)
-
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-class EgressRefused(Exception):
-    """The egress policy refused the URL before any request was made."""
-
-
-class TransportFailed(Exception):
-    """No HTTP answer: `kind` is "timeout" or "unreachable"."""
-
-    def __init__(self, kind: str, detail: str) -> None:
-        super().__init__(detail)
-        self.kind = kind
-        self.detail = detail
 
 
 @dataclass
@@ -105,137 +86,6 @@ def retry_after_seconds(value: str) -> int | None:
     return max(0, min(int((when - datetime.now(UTC)).total_seconds()), 86_400))
 
 
-def _addresses(host: str, port: int) -> list[Address]:
-    try:
-        return [ipaddress.ip_address(host.strip("[]"))]
-    except ValueError:
-        pass
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise TransportFailed("unreachable", f"cannot resolve {host}: {exc}") from None
-    return list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos))
-
-
-def _is_metadata(address: Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return any(address in network for network in _METADATA_NETWORKS)
-
-
-def check_destination(url: str, *, local: bool) -> list[Address]:
-    """Apply the egress policy to `url`; return the addresses it may connect to, or raise
-    EgressRefused (or TransportFailed when the name does not resolve)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise EgressRefused(f"{url!r} is not an http(s) URL")
-    if parts.username or parts.password:
-        raise EgressRefused("URLs with embedded credentials are refused")
-    allow_private = local or settings.KODA_ALLOW_PRIVATE_BASE_URLS
-    if parts.scheme != "https" and not allow_private:
-        raise EgressRefused(
-            "cloud providers need https (set KODA_ALLOW_PRIVATE_BASE_URLS for a gateway)"
-        )
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    addresses = _addresses(parts.hostname, port)
-    for address in addresses:
-        if _is_metadata(address):
-            raise EgressRefused(f"{parts.hostname} resolves to a metadata address ({address})")
-        if not allow_private and not address.is_global:
-            raise EgressRefused(
-                f"{parts.hostname} resolves to a non-public address ({address}); "
-                "set KODA_ALLOW_PRIVATE_BASE_URLS=true to allow gateways on private networks"
-            )
-    return addresses
-
-
-class _Pin:
-    """One probe's approved addresses and its deadline watchdog, shared by its connections."""
-
-    def __init__(self, addresses: list[Address], seconds: float) -> None:
-        self.addresses = addresses
-        self.expired = False
-        self._lock = threading.Lock()
-        self._done = False
-        self._watched: list[socket.socket] = []
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def watch(self, sock: socket.socket) -> None:
-        # Our own duplicate of the descriptor: shutting it down ends the connection (TLS
-        # included), and it can never be a reused descriptor of someone else's socket.
-        with self._lock:
-            if not self._done:
-                self._watched.append(sock.dup())
-
-    def _expire(self) -> None:
-        with self._lock:
-            if self._done:
-                return
-            self.expired = True
-            for sock in self._watched:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self._timer.cancel()
-        with self._lock:
-            self._done = True
-            for sock in self._watched:
-                sock.close()
-            self._watched.clear()
-
-
-class _PinnedConnectionMixin:
-    """Connect to the addresses the egress policy approved, in order, instead of resolving the
-    host again; TLS still verifies the certificate against the host name."""
-
-    koda_pin: _Pin
-
-    def _new_conn(self) -> socket.socket:
-        last: OSError | None = None
-        for address in self.koda_pin.addresses:
-            # A socket of our own rather than socket.create_connection, which would pass even an
-            # address literal through getaddrinfo again.
-            family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            try:
-                sock.settimeout(self.timeout)
-                if self.source_address:
-                    sock.bind(self.source_address)
-                sock.connect((str(address), self.port))
-            except TimeoutError as exc:
-                sock.close()
-                raise ConnectTimeoutError(self, f"connection to {self.host} timed out") from exc
-            except OSError as exc:
-                sock.close()
-                last = exc
-                continue
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self.koda_pin.watch(sock)
-            return sock
-        raise NewConnectionError(self, f"Failed to establish a new connection: {last}")
-
-
-class _PinnedAdapter(HTTPAdapter):
-    def __init__(self, pin: _Pin) -> None:
-        self.koda_pin = pin
-        super().__init__(max_retries=0)
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        attrs = {"koda_pin": self.koda_pin}
-        http_conn = type("PinnedHTTPConnection", (_PinnedConnectionMixin, HTTPConnection), attrs)
-        https_conn = type("PinnedHTTPSConnection", (_PinnedConnectionMixin, HTTPSConnection), attrs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": type("PinnedHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn}),
-            "https": type("PinnedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn}),
-        }
-
-
 def _decode(body: bytes, encoding: str | None) -> str:
     try:
         codecs.lookup(encoding or "utf-8")
@@ -260,11 +110,11 @@ def probe(
     timeout = timeout or settings.KODA_VERIFY_TIMEOUT_SECONDS
     started = time.monotonic()
     deadline = started + timeout
-    pin = _Pin(addresses, timeout)
+    pin = Pin(addresses, timeout)
     session = requests.Session()
     session.trust_env = False
-    session.mount("http://", _PinnedAdapter(pin))
-    session.mount("https://", _PinnedAdapter(pin))
+    session.mount("http://", PinnedAdapter(pin))
+    session.mount("https://", PinnedAdapter(pin))
     expired = TransportFailed("timeout", f"no complete answer within {timeout:g} s")
     try:
         with session.request(

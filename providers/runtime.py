@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from django.conf import settings
 
 from providers import process
-from providers.base import Outcome, Provider, Verdict, VerificationResult
+from providers.base import Provider
+from providers.values import Outcome, Verdict, VerificationResult
 
 # What a runtime's answer tells: facts for the summary (its version), or None if it is not
 # the program it should be.

@@ -18,8 +18,9 @@ from urllib.parse import urlsplit
 from django.views.decorators.debug import sensitive_variables
 
 from providers import http
-from providers.base import Credential, Model, Outcome, Provider, Verdict, VerificationResult
+from providers.base import Provider
 from providers.fields import AuthMethod
+from providers.values import Credential, Model, Outcome, Verdict, VerificationResult
 
 # What a callback reading an unexpected body raises; each becomes `unexpected_response`.
 UNREADABLE = (KeyError, TypeError, AttributeError, ValueError, IndexError)

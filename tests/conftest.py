@@ -18,8 +18,8 @@ from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIRespo
 from connections.models import Connection
 from koda import openapi
 from koda.context import Context
-from koda.crypto import secret_hint
 from koda.operators import operator_create
+from koda.redaction import secret_hint
 from koda.tokens import api_token_create
 
 API = "/api/control-plane"

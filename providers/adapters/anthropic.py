@@ -2,9 +2,9 @@
 
 from django.views.decorators.debug import sensitive_variables
 
-from providers.base import Capability, Credential, Model, Outcome, Verdict
 from providers.fields import AuthMethod, Method, api_key_method
 from providers.http import ProbeResponse
+from providers.values import Capability, Credential, Model, Outcome, Verdict
 from providers.verification import ErrorFields, HttpProvider, Probe
 
 API_VERSION = "2023-06-01"

@@ -5,9 +5,9 @@ credit left; a key without it may still be a good TTS key, so Koda then checks `
 
 from django.views.decorators.debug import sensitive_variables
 
-from providers.base import Capability, Credential, Model, Outcome, Verdict
 from providers.fields import api_key_method
 from providers.http import ProbeResponse
+from providers.values import Capability, Credential, Model, Outcome, Verdict
 from providers.verification import ErrorFields, HttpProvider, Probe, error_fields
 
 

@@ -4,9 +4,9 @@ The key goes in the `x-goog-api-key` header, never `?key=` (a URL ends up in log
 
 from django.views.decorators.debug import sensitive_variables
 
-from providers.base import Capability, Credential, Model, Outcome, Verdict
 from providers.fields import api_key_method
 from providers.http import ProbeResponse
+from providers.values import Capability, Credential, Model, Outcome, Verdict
 from providers.verification import ErrorFields, HttpProvider, Probe
 
 _METHOD_CAPABILITIES = {

@@ -9,7 +9,6 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from providers.base import Capability, Credential, Model, Outcome, Verdict, VerificationResult
 from providers.fields import (
     AuthMethod,
     Method,
@@ -19,6 +18,7 @@ from providers.fields import (
 )
 from providers.http import ProbeResponse
 from providers.runtime import check_binary, is_apple_silicon
+from providers.values import Capability, Credential, Model, Outcome, Verdict, VerificationResult
 from providers.verification import ErrorFields, HttpProvider, Probe, text
 
 # `llama-server --version` prints (to stderr) `version: 4589 (c6e8cc28)` in older builds and

@@ -1,8 +1,9 @@
 """Providers that are model files on disk: Kokoro TTS and whisper.cpp speech recognition.
 Their lifecycle is a model download, built with the download jobs (issue 9)."""
 
-from providers.base import Capability, Provider
+from providers.base import Provider
 from providers.fields import AuthMethod, Method, runtime_path_field
+from providers.values import Capability
 
 
 class Kokoro(Provider):

@@ -9,7 +9,6 @@ from typing import Any
 from django.conf import settings
 
 from providers import http
-from providers.base import Capability, Credential, Model, Outcome, Verdict, VerificationResult
 from providers.fields import (
     AuthMethod,
     Method,
@@ -18,6 +17,7 @@ from providers.fields import (
     endpoint_url_field,
 )
 from providers.http import ProbeResponse
+from providers.values import Capability, Credential, Model, Outcome, Verdict, VerificationResult
 from providers.verification import ErrorFields, HttpProvider, Probe, number, text
 
 LOCAL_DEFAULT = "http://127.0.0.1:11434"

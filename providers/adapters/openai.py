@@ -4,9 +4,9 @@ import re
 
 from django.views.decorators.debug import sensitive_variables
 
-from providers.base import Capability, Credential, Outcome, Verdict
 from providers.fields import AuthMethod, CredentialField, FieldKind, Method, api_key_method
 from providers.http import ProbeResponse
+from providers.values import Capability, Credential, Outcome, Verdict
 from providers.verification import ErrorFields, HttpProvider, Probe, openai_style_models
 
 

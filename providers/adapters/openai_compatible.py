@@ -4,9 +4,9 @@ Each class holds what differs: URLs, capabilities, the better probe where one ex
 balance) and the vendor's error quirks, each citing providers.md.
 """
 
-from providers.base import Capability, Credential, Model, Outcome, Verdict
 from providers.fields import api_key_method
 from providers.http import ProbeResponse
+from providers.values import Capability, Credential, Model, Outcome, Verdict
 from providers.verification import ErrorFields, HttpProvider, Probe, number, openai_style_models
 
 

@@ -11,7 +11,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection as db
 
 from connections.models import Connection
-from koda.crypto import InvalidToken, is_current, secret_hint
+from koda.crypto import InvalidToken, is_current
+from koda.redaction import secret_hint
 from tests.conftest import make_connection
 
 SECRET = "sk-proj-KnownPlaintextSecret-0123456789abcdefWXYZ"

@@ -238,7 +238,7 @@ def test_the_loop_stops_cleanly_on_sigterm(tmp_path):
 def test_every_sweep_probe_is_free():
     """A sweep never spends money: every probe is a GET, except Perplexity's empty chat, which
     is rejected before generation (see the adapter)."""
-    from providers.base import Credential
+    from providers.values import Credential
 
     for provider in PROVIDERS.values():
         if not isinstance(provider, HttpProvider):

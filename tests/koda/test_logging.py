@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from koda.crypto import RedactingFilter
+from koda.redaction import RedactingFilter
 
 
 def test_it_redacts_key_shapes_in_messages_and_tracebacks():

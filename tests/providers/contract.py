@@ -16,8 +16,8 @@ from typing import Any, ClassVar
 import pytest
 import responses
 
-from providers.base import Credential, Outcome
 from providers.registry import PROVIDERS
+from providers.values import Credential, Outcome
 
 
 def _body(body: Any) -> tuple[str, str]:

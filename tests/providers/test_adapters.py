@@ -6,7 +6,7 @@ import json
 
 import responses
 
-from providers.base import Outcome as O
+from providers.values import Outcome as O
 from tests.providers.contract import ProviderContract
 
 CLOUDFLARE_403 = (

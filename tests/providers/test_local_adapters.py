@@ -7,7 +7,7 @@ import json
 
 import responses
 
-from providers.base import Outcome as O
+from providers.values import Outcome as O
 from tests.fake_local import (
     LLAMA_BAD_KEY,
     LLAMA_LOADING,

@@ -13,8 +13,8 @@ import responses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from providers.base import Credential, Outcome
 from providers.registry import PROVIDERS
+from providers.values import Credential, Outcome
 from providers.verification import HttpProvider
 
 KEY = "sk-OddAnswersKey-0123456789abcdefWXYZ"

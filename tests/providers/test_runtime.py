@@ -10,9 +10,9 @@ import time
 import pytest
 
 from providers import process
-from providers.base import Credential
-from providers.base import Outcome as O
 from providers.registry import PROVIDERS
+from providers.values import Credential
+from providers.values import Outcome as O
 
 OLD_BUILD = "version: 4589 (c6e8cc28)\nbuilt with cc (Debian 12.2.0-14) 12.2.0 for x86_64-linux-gnu"
 NEW_BUILD = (

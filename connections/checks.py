@@ -1,0 +1,79 @@
+"""Recording one check of a connection: the immutable snapshot, and folding the result into the
+connection's status and schedule. Used by every service that verifies."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from connections.models import Connection, HealthSnapshot, Status
+from koda.context import Context
+from providers.base import Provider
+from providers.values import VerificationResult
+
+
+def snapshot_record(
+    *,
+    provider: Provider,
+    connection: Connection | None,
+    result: VerificationResult,
+    ctx: Context,
+    candidate: bool = False,
+) -> HealthSnapshot:
+    """Write the immutable record of one check (its raw error is already redacted)."""
+    return HealthSnapshot.objects.create(
+        provider_id=provider.id,
+        connection=connection,
+        ok=result.ok,
+        outcome=result.outcome,
+        http_status=result.http_status,
+        latency_ms=result.latency_ms,
+        message=result.message[:500],
+        remedy=result.remedy[:500],
+        raw_error=result.raw_error,
+        probe=result.probe[:2100],
+        trigger=ctx.via,
+        actor=ctx.user if ctx.user is not None and ctx.user.pk is not None else None,
+        candidate=candidate,
+    )
+
+
+def next_check_delay(connection: Connection, result: VerificationResult) -> timedelta:
+    """When to check again: the normal interval, or for transient failures an exponential
+    backoff (and never sooner than the provider's Retry-After), capped."""
+    interval = settings.KODA_HEALTH_INTERVAL_SECONDS
+    if result.ok or not result.outcome.is_transient:
+        return timedelta(seconds=interval)
+    backoff = interval * 2 ** min(connection.consecutive_failures, 10)
+    backoff = max(backoff, result.retry_after_seconds or 0)
+    return timedelta(seconds=min(backoff, max(settings.KODA_HEALTH_MAX_BACKOFF_SECONDS, interval)))
+
+
+def check_apply(connection: Connection, result: VerificationResult) -> None:
+    """Fold one check into the connection's status: ok verifies, transient outcomes degrade,
+    the others fail; `failing_since` marks the first check of a bad run."""
+    now = timezone.now()
+    if result.ok:
+        connection.status, connection.verified_at, connection.failing_since = (
+            Status.VERIFIED,
+            now,
+            None,
+        )
+        connection.last_ok_at = now
+        connection.consecutive_failures = 0
+        connection.details = dict(result.details)
+        if result.models:
+            connection.discovered_models = [m.as_dict() for m in result.models]
+    else:
+        connection.status = Status.DEGRADED if result.outcome.is_transient else Status.FAILING
+        connection.failing_since = connection.failing_since or now
+    connection.last_outcome = result.outcome
+    connection.last_message = result.message[:500]
+    connection.last_remedy = result.remedy[:500]
+    connection.last_checked_at = now
+    connection.last_latency_ms = result.latency_ms
+    connection.next_check_at = now + next_check_delay(connection, result)
+    if not result.ok:
+        connection.consecutive_failures += 1
