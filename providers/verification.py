@@ -22,6 +22,15 @@ from providers.base import Provider
 from providers.fields import AuthMethod
 from providers.values import Credential, Model, Outcome, Verdict, VerificationResult
 
+# Outcomes that mean an alternate URL gave no answer worth reporting in place of the first.
+_NO_ANSWER = frozenset(
+    {
+        Outcome.UNREACHABLE,
+        Outcome.TIMEOUT,
+        Outcome.ENDPOINT_NOT_FOUND,
+        Outcome.BLOCKED_DESTINATION,
+    }
+)
 # What a callback reading an unexpected body raises; each becomes `unexpected_response`.
 UNREADABLE = (KeyError, TypeError, AttributeError, ValueError, IndexError)
 
@@ -146,15 +155,26 @@ class HttpProvider(Provider):
     # --- the driver -------------------------------------------------------------------------
 
     def check(self, credential: Credential) -> VerificationResult:
-        url_was_blank = not credential.get(self.url_field(credential))
+        field = self.url_field(credential)
         result = self.check_at(credential, self.base_url(credential))
-        if result.outcome in self.retry_on and url_was_blank and self.alternate_base_urls:
-            for alternate in self.alternate_base_urls:
-                retry = self.check_at(credential, alternate)
-                if retry.ok:
-                    retry.notes.append(f"It answered at {alternate}; that URL was saved.")
-                    retry.resolved_values[self.url_field(credential)] = alternate
-                    return retry
+        if result.outcome not in self.retry_on or credential.get(field):
+            return result
+        tried = [self.base_url(credential)]
+        for alternate in self.alternate_base_urls:
+            retry = self.check_at(credential, alternate)
+            if retry.ok:
+                retry.notes.append(f"It answered at {alternate}; that URL was saved.")
+                retry.resolved_values[field] = alternate
+                return retry
+            if retry.outcome not in self.retry_on | _NO_ANSWER:
+                # Something real answered there (a key refused, no credit): that is the news.
+                retry.notes.append(
+                    f"Nothing usable at {', '.join(tried)}; this is {alternate}'s answer."
+                )
+                return retry
+            tried.append(alternate)
+        if len(tried) > 1:
+            result.notes.append(f"Also tried {', '.join(tried[1:])}: {result.outcome} there too.")
         return result
 
     @sensitive_variables()

@@ -7,6 +7,8 @@ import json
 
 import responses
 
+from providers.registry import PROVIDERS
+from providers.values import Credential
 from providers.values import Outcome as O
 from tests.fake_local import (
     LLAMA_BAD_KEY,
@@ -196,3 +198,25 @@ class TestMLXEndpoint(ProviderContract):
         "wrong_path": ("/v1/models", 404, "Not Found", O.ENDPOINT_NOT_FOUND),
         "bad_gateway": ("/health", 502, "Bad Gateway", O.PROVIDER_UNAVAILABLE),
     }
+
+
+class TestLlamaCppPorts:
+    """A blank endpoint tries both usual ports and reports the one that answered."""
+
+    provider = PROVIDERS["llamacpp"]
+
+    @responses.activate
+    def test_it_reports_the_server_that_answered_even_when_it_refuses(self):
+        responses.add("GET", "http://127.0.0.1:9931/health", json={"status": "ok"})
+        responses.add("GET", "http://127.0.0.1:9931/v1/models", json=LLAMA_MODELS)
+        responses.add("GET", "http://127.0.0.1:9931/props", status=401, json=LLAMA_BAD_KEY)
+        result = self.provider.verify(Credential("local_endpoint"))  # nothing on 8080
+        assert result.outcome == O.INVALID_CREDENTIALS and "asks for an API key" in result.message
+        assert result.probe == "GET http://127.0.0.1:9931/props"
+        assert any("127.0.0.1:8080" in note for note in result.notes)
+
+    @responses.activate  # nothing registered: both ports refuse, whatever runs on this machine
+    def test_it_names_every_port_it_tried_when_nothing_answers(self):
+        result = self.provider.verify(Credential("local_endpoint"))
+        assert result.outcome == O.UNREACHABLE and "127.0.0.1:8080" in result.message
+        assert any("http://127.0.0.1:9931" in note for note in result.notes)
