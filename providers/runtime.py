@@ -47,7 +47,7 @@ def check_binary(
             return finish(
                 Verdict(
                     Outcome.TIMEOUT,
-                    f"{program} did not answer `{' '.join(args)}` in time: {exc.detail}.",
+                    f"{program} did not answer {' '.join(args)} in time: {exc.detail}.",
                     f"Check that {path} is {program}, and that the machine is not overloaded.",
                 )
             )
@@ -61,8 +61,8 @@ def check_binary(
         return finish(
             Verdict(
                 Outcome.RUNTIME_MISSING,
-                f"{path} exited with status {answer.returncode} when asked `{' '.join(args)}`.",
-                f"Run `{command}` by hand to see why (a missing library?).",
+                f"{path} exited with status {answer.returncode} when asked {' '.join(args)}.",
+                f"Run {command} by hand to see why (a missing library?).",
             ),
             tail,
             answer.seconds,
@@ -72,7 +72,7 @@ def check_binary(
         return finish(
             Verdict(
                 Outcome.UNEXPECTED_RESPONSE,
-                f"{path} ran, but its answer to `{' '.join(args)}` does not look like {program}.",
+                f"{path} ran, but its answer to {' '.join(args)} does not look like {program}.",
                 f"Give the path of the {program} binary itself.",
             ),
             tail,

@@ -101,7 +101,7 @@ class LlamaCpp(HttpProvider):
     )
     capabilities = frozenset({Capability.CHAT, Capability.EMBEDDING})
     good_for = "GGUF models on CPU or GPU with no cloud dependency."
-    start_hint = "Start llama-server (`llama-server -m model.gguf`)."
+    start_hint = "Start llama-server (llama-server -m model.gguf)."
 
     @property
     def key_remedy(self) -> str:
@@ -190,7 +190,7 @@ class MLX(HttpProvider):
     )
     capabilities = frozenset({Capability.CHAT})
     good_for = "Fast local inference on Apple silicon Macs."
-    start_hint = "Start the server (`mlx_lm.server --model <repo or path>`)."
+    start_hint = "Start the server (mlx_lm.server --model <repo or path>)."
 
     def check(self, credential: Credential) -> VerificationResult:
         if credential.method == AuthMethod.LOCAL_RUNTIME:

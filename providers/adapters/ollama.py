@@ -101,7 +101,7 @@ class Ollama(HttpProvider):
                     help="Ollama itself takes no key; leave empty unless a proxy asks for one.",
                 ),
             ),
-            help="An Ollama server on this machine or your network (`ollama serve`).",
+            help="An Ollama server on this machine or your network (ollama serve).",
         ),
         Method(
             AuthMethod.API_KEY,
@@ -113,7 +113,7 @@ class Ollama(HttpProvider):
     capabilities = frozenset({Capability.CHAT, Capability.EMBEDDING, Capability.VISION})
     good_for = "Open-weight models on your own hardware, or Ollama's hosted cloud models."
     needs_default_model = True
-    start_hint = "Start Ollama on that machine (`ollama serve`, or the desktop app)."
+    start_hint = "Start Ollama on that machine (ollama serve, or the desktop app)."
 
     def probes_for(self, credential: Credential) -> list[Probe]:
         if credential.method == AuthMethod.API_KEY:

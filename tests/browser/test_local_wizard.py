@@ -87,3 +87,17 @@ def test_it_connects_llama_cpp_as_a_binary_then_as_a_server(
     stored = Connection.objects.get()
     assert stored.auth_method == "local_endpoint" and stored.model_ids == [LLAMA_MODEL]
     assert LLAMA_KEY not in page.content()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_provider_pages_fit_the_screen(browser, koda_server, operator, width):
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    try:
+        log_in(page, koda_server, "ada", PASSWORD)
+        for path in ("/", "/providers/ollama/", "/providers/llamacpp/?method=local_runtime"):
+            page.goto(koda_server.url + path)
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, (path, width, overflow)
+    finally:
+        context.close()

@@ -135,3 +135,19 @@ def test_an_odd_answer_in_debug_mode_is_a_verdict_not_an_error_page(
     assert response.status_code == 200
     assert 'data-outcome="unexpected_response"' in html
     assert key not in html and key[4:16] not in html
+
+
+@pytest.mark.parametrize("provider_id", [p for p in PROVIDERS if p not in ("kokoro", "whispercpp")])
+def test_every_provider_page_offers_a_way_to_connect(operator_client, provider_id):
+    html = operator_client.get(f"/providers/{provider_id}/").content.decode()
+    assert 'name="auth_method"' in html and "Verify and save" in html
+    for method in PROVIDERS[provider_id].methods:
+        if method.id.takes_input:
+            assert method.label in html.replace("&#x27;", "'")
+
+
+@pytest.mark.parametrize("provider_id", ["kokoro", "whispercpp"])
+def test_the_model_download_providers_say_what_is_missing(operator_client, provider_id):
+    html = operator_client.get(f"/providers/{provider_id}/").content.decode()
+    assert 'data-testid="not-built"' in html and "model download" in html
+    assert 'name="auth_method"' not in html
