@@ -31,6 +31,7 @@ def main() -> None:
     from django.utils import timezone
 
     from connections.models import Connection, HealthSnapshot
+    from koda.context import Context
     from koda.operators import operator_create
     from koda.tokens import api_token_create
     from providers.adapters.openai_compatible import Groq
@@ -80,7 +81,9 @@ def main() -> None:
             cursor.execute("ANALYZE connections_healthsnapshot")
 
     operator = operator_create(username="bench", password="bench passphrase 123")
-    _, token = api_token_create(operator=operator, name="bench", via="command")
+    _, token = api_token_create(
+        operator=operator, name="bench", ctx=Context.command("bench", operator)
+    )
     client = Client()
     client.force_login(operator)
     api = Client(headers={"Authorization": f"Bearer {token}"})

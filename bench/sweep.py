@@ -37,9 +37,9 @@ def main() -> None:
             Connection(
                 provider_id=pid,
                 auth_method="api_key",
-                secret="gsk_good_bench_key_0001",
+                secrets={"api_key": "gsk_good_bench_key_0001"},
                 secret_hint="gsk_…0001",
-                base_url=fake.base_url,
+                config={"base_url": fake.base_url},
             )
             for pid in ids
         ]
