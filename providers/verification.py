@@ -51,10 +51,6 @@ class ErrorFields:
         return any(n.lower() in text for n in needles)
 
 
-def _text(value: Any) -> str:
-    return "" if value is None or isinstance(value, (dict, list)) else str(value)
-
-
 def error_fields(body: Any) -> ErrorFields:
     """Read OpenAI/Anthropic (`error.type/code`), Google (`error.status`, `details[].reason`),
     ElevenLabs (`detail.status`), xAI (`code`, `error` text), DashScope (`code`) envelopes."""
@@ -64,29 +60,29 @@ def error_fields(body: Any) -> ErrorFields:
     if isinstance(error, dict):
         details = error.get("details")
         reasons = tuple(
-            _text(d.get("reason"))
+            text(d.get("reason"))
             for d in (details if isinstance(details, list) else [])
             if isinstance(d, dict) and d.get("reason")
         )
         return ErrorFields(
-            type=_text(error.get("type")),
-            code=_text(error.get("code")),
-            status=_text(error.get("status")),
+            type=text(error.get("type")),
+            code=text(error.get("code")),
+            status=text(error.get("status")),
             reasons=reasons,
-            message=_text(error.get("message")),
+            message=text(error.get("message")),
         )
     if isinstance(detail, dict):
         return ErrorFields(
-            status=_text(detail.get("status")),
-            code=_text(detail.get("code")),
-            type=_text(detail.get("type")),
-            message=_text(detail.get("message")),
+            status=text(detail.get("status")),
+            code=text(detail.get("code")),
+            type=text(detail.get("type")),
+            message=text(detail.get("message")),
         )
     message = error if isinstance(error, str) else detail if isinstance(detail, str) else ""
     return ErrorFields(
-        code=_text(body.get("code")),
-        type=_text(body.get("type")),
-        message=_text(message or body.get("message")),
+        code=text(body.get("code")),
+        type=text(body.get("type")),
+        message=text(message or body.get("message")),
     )
 
 
@@ -336,7 +332,7 @@ def number(value: Any) -> float | None:
     return result if math.isfinite(result) else None
 
 
-def text(value: Any, limit: int = 200) -> str:
+def text(value: Any, limit: int = 4096) -> str:
     """A short string from a JSON value that should be one ("" for objects, lists, null)."""
     return "" if value is None or isinstance(value, (dict, list, bool)) else str(value)[:limit]
 

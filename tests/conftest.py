@@ -21,6 +21,7 @@ from koda.context import Context
 from koda.operators import operator_create
 from koda.redaction import secret_hint
 from koda.tokens import api_token_create
+from tests.fake_local import LLAMA_KEY, FakeLocal
 
 API = "/api/control-plane"
 
@@ -123,6 +124,22 @@ def api_token(operator) -> str:
         operator=operator, name="tests", ctx=Context.command("tests", operator)
     )
     return plaintext
+
+
+@pytest.fixture
+def fake_ollama():
+    """Ollama's API on 127.0.0.1 (tests/fake_local.py)."""
+    server = FakeLocal("ollama")
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def fake_llama():
+    """llama-server on 127.0.0.1, started with --api-key LLAMA_KEY."""
+    server = FakeLocal("llamacpp", api_key=LLAMA_KEY)
+    yield server
+    server.close()
 
 
 def make_connection(provider_id: str, *, auth_method: str = "api_key", **fields) -> Connection:

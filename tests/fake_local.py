@@ -84,6 +84,8 @@ OLLAMA_SHOW = {
     },
 }
 LLAMA_MODEL = "qwen2.5-7b-instruct-q4_k_m.gguf"
+# The key the tests' llama-server is started with (--api-key).
+LLAMA_KEY = "lcpp-Key-0123456789abcdefWXYZ"
 LLAMA_MODELS = {
     "object": "list",
     "data": [

@@ -150,7 +150,10 @@ class LlamaCpp(HttpProvider):
     def _build(body: Any) -> dict[str, str]:
         if not isinstance(body, dict):
             return {}
-        facts = {"build": text(body.get("build_info"), 100), "model": text(body.get("model_path"))}
+        facts = {
+            "build": text(body.get("build_info"), 100),
+            "model": text(body.get("model_path"), 300),
+        }
         return {k: v for k, v in facts.items() if v}
 
     def classify(self, response: ProbeResponse, fields: ErrorFields) -> Verdict | None:

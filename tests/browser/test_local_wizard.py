@@ -8,25 +8,10 @@ from playwright.sync_api import expect
 
 from connections.models import Connection
 from tests.browser.conftest import log_in
-from tests.fake_local import LLAMA_MODEL, FakeLocal
+from tests.fake_local import LLAMA_KEY, LLAMA_MODEL
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct horse battery staple"
-LLAMA_KEY = "lcpp-Key-0123456789abcdefWXYZ"
-
-
-@pytest.fixture
-def ollama():
-    server = FakeLocal("ollama")
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def llama():
-    server = FakeLocal("llamacpp", api_key=LLAMA_KEY)
-    yield server
-    server.close()
 
 
 def open_provider(page, server, provider_id: str):
@@ -35,14 +20,14 @@ def open_provider(page, server, provider_id: str):
     page.wait_for_function("window.htmx !== undefined")
 
 
-def test_it_connects_ollama_on_this_machine(page, koda_server, operator, ollama):
+def test_it_connects_ollama_on_this_machine(page, koda_server, operator, fake_ollama):
     open_provider(page, koda_server, "ollama")
     methods = page.get_by_role("navigation", name="How to connect Ollama")
     expect(methods.get_by_role("link", name="This machine's server")).to_have_attribute(
         "aria-current", "true"
     )
     expect(page.get_by_label("Endpoint URL")).to_have_value("http://127.0.0.1:11434")
-    page.get_by_label("Endpoint URL").fill(ollama.url)
+    page.get_by_label("Endpoint URL").fill(fake_ollama.url)
     page.get_by_role("button", name="Verify and save").click()
     summary = page.get_by_test_id("summary")
     expect(summary).to_contain_text("This machine's server")
@@ -50,11 +35,11 @@ def test_it_connects_ollama_on_this_machine(page, koda_server, operator, ollama)
     page.get_by_label("Default model (required)").fill("llama3.2:latest")
     page.get_by_role("button", name="Save default").click()
     expect(page.locator("#wizard")).to_have_attribute("data-step", "3")
-    assert Connection.objects.get().config == {"endpoint_url": ollama.url}
+    assert Connection.objects.get().config == {"endpoint_url": fake_ollama.url}
 
 
 def test_it_connects_llama_cpp_as_a_binary_then_as_a_server(
-    page, koda_server, operator, llama, tmp_path
+    page, koda_server, operator, fake_llama, tmp_path
 ):
     binary = tmp_path / "llama-server"
     binary.write_text("#!/bin/sh\necho 'version: 4589 (c6e8cc28)' >&2\n")
@@ -71,7 +56,7 @@ def test_it_connects_llama_cpp_as_a_binary_then_as_a_server(
     page.get_by_role("link", name="Change").click()
     page.wait_for_function("window.htmx !== undefined")
     page.get_by_role("link", name="A running server").click()
-    page.get_by_label("Endpoint URL").fill(llama.url)
+    page.get_by_label("Endpoint URL").fill(fake_llama.url)
     page.get_by_label("API key (if started with --api-key)").fill("wrong-key-0123456789")
     page.get_by_role("button", name="Verify and save").click()
     refusal = page.locator('.verification[data-outcome="invalid_credentials"]')

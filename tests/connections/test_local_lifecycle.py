@@ -12,24 +12,9 @@ from connections.models import Connection, HealthSnapshot
 from koda.models import AuditEvent
 from tests.conftest import assert_error
 from tests.connections.test_api_lifecycle import raw_table_dump
-from tests.fake_local import LLAMA_MODEL, FakeLocal
+from tests.fake_local import LLAMA_KEY, LLAMA_MODEL, FakeLocal
 
 PROXY_KEY = "proxy-Key-0123456789abcdefWXYZ"
-LLAMA_KEY = "lcpp-Key-0123456789abcdefWXYZ"
-
-
-@pytest.fixture
-def ollama():
-    server = FakeLocal("ollama")
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def llama():
-    server = FakeLocal("llamacpp", api_key=LLAMA_KEY)
-    yield server
-    server.close()
 
 
 @pytest.fixture
@@ -44,14 +29,14 @@ def put_local(api, provider: str, **body):
     return api.call("PUT", f"/providers/{provider}/connection/local", body)
 
 
-def test_it_connects_ollama_on_this_machine(api, ollama):
-    response = put_local(api, "ollama", endpoint_url=ollama.url)
+def test_it_connects_ollama_on_this_machine(api, fake_ollama):
+    response = put_local(api, "ollama", endpoint_url=fake_ollama.url)
     assert response.status_code == 200, response.content
     state = response.json()["connection"]
     assert (state["status"], state["auth_method"], state["endpoint_url"]) == (
         "verified",
         "local_endpoint",
-        ollama.url,
+        fake_ollama.url,
     )
     assert state["models"] == ["llama3.2:latest", "nomic-embed-text:latest"]
     assert state["details"] == {"version": "0.12.3"} and state["secret_hint"] is None
@@ -66,18 +51,18 @@ def test_it_connects_ollama_on_this_machine(api, ollama):
         "quantization": "F16",
     }
     assert Connection.objects.get().secrets is None
-    assert ("POST", "/api/show") in ollama.server.hits
+    assert ("POST", "/api/show") in fake_ollama.server.hits
 
 
-def test_it_connects_ollama_behind_an_authenticating_proxy(api, ollama, caplog):
+def test_it_connects_ollama_behind_an_authenticating_proxy(api, fake_ollama, caplog):
     caplog.set_level(logging.DEBUG)
-    ollama.server.api_key = PROXY_KEY
-    refused = put_local(api, "ollama", endpoint_url=ollama.url)
+    fake_ollama.server.api_key = PROXY_KEY
+    refused = put_local(api, "ollama", endpoint_url=fake_ollama.url)
     error = assert_error(refused, 422, "verification_failed")
     assert error["details"]["verification"]["outcome"] == "invalid_credentials"
     assert "proxy" in error["details"]["verification"]["remedy"]
     assert not Connection.objects.exists()
-    response = put_local(api, "ollama", endpoint_url=ollama.url, api_key=PROXY_KEY)
+    response = put_local(api, "ollama", endpoint_url=fake_ollama.url, api_key=PROXY_KEY)
     assert response.status_code == 200, response.content
     assert response.json()["connection"]["secret_hint"] == "…WXYZ"
     assert dict(Connection.objects.get().secrets) == {"api_key": PROXY_KEY}
@@ -85,8 +70,8 @@ def test_it_connects_ollama_behind_an_authenticating_proxy(api, ollama, caplog):
         assert PROXY_KEY not in place
 
 
-def test_it_switches_ollama_to_the_cloud_only_when_the_new_key_verifies(api, ollama):
-    put_local(api, "ollama", endpoint_url=ollama.url)
+def test_it_switches_ollama_to_the_cloud_only_when_the_new_key_verifies(api, fake_ollama):
+    put_local(api, "ollama", endpoint_url=fake_ollama.url)
     api.call("PUT", "/providers/ollama/connection/default-model", {"model": "llama3.2:latest"})
     with responses.RequestsMock() as rsps:
         rsps.add_passthru("http://127.0.0.1")
@@ -117,18 +102,20 @@ def test_it_switches_ollama_to_the_cloud_only_when_the_new_key_verifies(api, oll
     assert refused_audit.diff["auth_method"] == "api_key" and refused_audit.diff["kept_existing"]
 
 
-def test_it_connects_llama_server_with_its_api_key(api, llama):
-    refused = put_local(api, "llamacpp", endpoint_url=llama.url, api_key="wrong-key-0123456789")
+def test_it_connects_llama_server_with_its_api_key(api, fake_llama):
+    refused = put_local(
+        api, "llamacpp", endpoint_url=fake_llama.url, api_key="wrong-key-0123456789"
+    )
     error = assert_error(refused, 422, "verification_failed")
     assert error["details"]["verification"]["outcome"] == "invalid_credentials"
-    response = put_local(api, "llamacpp", endpoint_url=llama.url, api_key=LLAMA_KEY)
+    response = put_local(api, "llamacpp", endpoint_url=fake_llama.url, api_key=LLAMA_KEY)
     assert response.status_code == 200, response.content
     state = response.json()["connection"]
     assert state["models"] == [LLAMA_MODEL] and state["details"]["build"] == "b4589-c6e8cc28"
     assert api.call(
         "PUT", "/providers/llamacpp/connection/default-model", {"model": LLAMA_MODEL}
     ).json()["connection"]["ready"]
-    llama.server.loading = True
+    fake_llama.server.loading = True
     body = api.call("POST", "/providers/llamacpp/connection/verify").json()
     assert body["verification"]["outcome"] == "provider_unavailable"
     assert body["connection"]["status"] == "degraded"
@@ -228,13 +215,14 @@ def test_the_wizard_offers_each_method_with_exactly_its_fields(operator_client):
     assert partial.lstrip().startswith('<section id="wizard"') and 'name="runtime_path"' in partial
 
 
-def test_the_wizard_connects_ollama_and_shows_what_it_found(operator_client, ollama):
+def test_the_wizard_connects_ollama_and_shows_what_it_found(operator_client, fake_ollama):
     response = operator_client.post(
-        "/providers/ollama/configure", {"auth_method": "local_endpoint", "endpoint_url": ollama.url}
+        "/providers/ollama/configure",
+        {"auth_method": "local_endpoint", "endpoint_url": fake_ollama.url},
     )
     assert response.status_code == 302
     page = operator_client.get("/providers/ollama/").content.decode()
-    assert "This machine&#x27;s server" in page and ollama.url in page and "0.12.3" in page
+    assert "This machine&#x27;s server" in page and fake_ollama.url in page and "0.12.3" in page
     assert "137M" in page  # a model's parameter size, in the default-model choices
     assert HealthSnapshot.objects.get().trigger == "wizard"
 

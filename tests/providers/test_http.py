@@ -15,28 +15,29 @@ from providers import http
 
 
 class DripServer:
-    """Answers with headers at once, then one byte of body every 0.2 s: never finishes."""
+    """Sends `head` at once, then `drip(n)` every `every` seconds: never finishes."""
 
-    def __init__(self) -> None:
+    def __init__(self, head: bytes, drip, every: float) -> None:
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(4)
         self.port = self.sock.getsockname()[1]
+        self.head, self.drip, self.every = head, drip, every
         self.stop = threading.Event()
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self) -> None:
         conn, _ = self.sock.accept()
         conn.recv(4096)
-        conn.sendall(
-            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
-        )
+        conn.sendall(self.head)
+        n = 0
         while not self.stop.is_set():
             try:
-                conn.sendall(b" ")
+                conn.sendall(self.drip(n))
             except OSError:
                 return
-            time.sleep(0.2)
+            n += 1
+            time.sleep(self.every)
         conn.close()
 
     def close(self) -> None:
@@ -45,7 +46,9 @@ class DripServer:
 
 
 def test_it_bounds_the_whole_answer_not_just_each_read(settings):
-    server = DripServer()
+    # Headers at once, then one byte of body every 0.2 s.
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+    server = DripServer(head, lambda n: b" ", every=0.2)
     started = time.monotonic()
     try:
         with pytest.raises(http.TransportFailed) as excinfo:
@@ -131,40 +134,9 @@ def test_it_caps_an_oversized_answer():
     assert len(answer.text) <= http.MAX_BODY_BYTES and not answer.is_json
 
 
-class HeaderDripServer:
-    """Sends a status line, then one header line every `every` seconds, forever."""
-
-    def __init__(self, every: float) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(4)
-        self.port = self.sock.getsockname()[1]
-        self.every = every
-        self.stop = threading.Event()
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        conn, _ = self.sock.accept()
-        conn.recv(4096)
-        conn.sendall(b"HTTP/1.1 200 OK\r\n")
-        n = 0
-        while not self.stop.is_set():
-            try:
-                conn.sendall(f"X-Drip-{n}: {n}\r\n".encode())
-            except OSError:
-                return
-            n += 1
-            time.sleep(self.every)
-        conn.close()
-
-    def close(self) -> None:
-        self.stop.set()
-        self.sock.close()
-
-
 def test_it_bounds_a_provider_that_drips_its_headers():
     # Each header line resets a per-read timeout; the deadline must still hold.
-    server = HeaderDripServer(every=0.3)
+    server = DripServer(b"HTTP/1.1 200 OK\r\n", lambda n: f"X-Drip-{n}: {n}\r\n".encode(), 0.3)
     started = time.monotonic()
     try:
         with pytest.raises(http.TransportFailed) as excinfo:
