@@ -3,6 +3,7 @@ fake servers on 127.0.0.1 that speak their real formats, and real binaries writt
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -102,7 +103,8 @@ def test_it_switches_ollama_to_the_cloud_only_when_the_new_key_verifies(api, fak
     assert refused_audit.diff["auth_method"] == "api_key" and refused_audit.diff["kept_existing"]
 
 
-def test_it_connects_llama_server_with_its_api_key(api, fake_llama):
+def test_it_connects_llama_server_with_its_api_key(api, fake_llama, caplog):
+    caplog.set_level(logging.DEBUG)
     refused = put_local(
         api, "llamacpp", endpoint_url=fake_llama.url, api_key="wrong-key-0123456789"
     )
@@ -120,6 +122,8 @@ def test_it_connects_llama_server_with_its_api_key(api, fake_llama):
     assert body["verification"]["outcome"] == "provider_unavailable"
     assert body["connection"]["status"] == "degraded"
     assert "loading" in body["verification"]["message"]
+    assert LLAMA_KEY not in caplog.text and LLAMA_KEY not in raw_table_dump()
+    assert LLAMA_KEY not in json.dumps(body) and LLAMA_KEY[:12] not in raw_table_dump()
 
 
 def test_it_connects_the_llama_server_binary(api, llama_binary):

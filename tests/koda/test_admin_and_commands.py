@@ -19,7 +19,9 @@ SECRET = "sk-ant-api03-AdminMustNeverShowThis-0123456789"
 
 @pytest.fixture
 def records(operator):
-    connection = make_connection("anthropic", api_key=SECRET)
+    connection = make_connection(
+        "anthropic", api_key=SECRET, base_url="https://claude-gateway.example"
+    )
     HealthSnapshot.objects.create(
         provider_id="anthropic",
         connection=connection,
@@ -49,6 +51,8 @@ def test_it_shows_connections_and_snapshots_without_the_secret(operator_client, 
         assert b"AdminMustNeverShowThis" not in page.content
     if model == "connection":  # the health schedule is part of what auditors see
         assert b"Next check at" in detail.content and b"Last ok at" in detail.content
+        # The credential's public fields, labelled as the adapter declares them.
+        assert b"<dt>Base URL</dt><dd><code>https://claude-gateway.example</code>" in detail.content
     assert operator_client.get(f"/admin/{app}/{model}/add/").status_code == 403
 
 
