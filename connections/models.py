@@ -1,6 +1,9 @@
-"""Connections to providers (one per provider) and the immutable record of every check."""
+"""Connections to providers (one per provider), the immutable record of every check, download
+jobs, and the defaults chosen across providers."""
 
 from __future__ import annotations
+
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -116,3 +119,86 @@ class HealthSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider_id} {self.outcome} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+ACTIVE_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+class JobKind(models.TextChoices):
+    MODEL_FILE = "model_file", "Model file download"
+    OLLAMA_PULL = "ollama_pull", "Ollama pull"
+
+
+class DownloadJob(models.Model):
+    """A download or pull as operators see it, from any web worker, across reloads. The task
+    worker that runs it reports progress here (and a heartbeat); a running job whose heartbeat
+    stops is marked failed, and starting it again resumes."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    provider_id = models.CharField(max_length=32)
+    kind = models.CharField(max_length=16, choices=JobKind.choices)
+    # What is fetched: a catalog file name (`ggml-base.en.bin`) or an Ollama model (`llama3.2`).
+    target = models.CharField(max_length=256)
+    # What the download is for, when more than the file: a Kokoro voice inside the voices file.
+    purpose = models.CharField(max_length=128, blank=True)
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    # What the job is doing now, for a person ("pulling 6a0746a1ec1a", "verifying sha256").
+    stage = models.CharField(max_length=200, blank=True)
+    bytes_done = models.BigIntegerField(default=0)
+    bytes_total = models.BigIntegerField(null=True, blank=True)
+    bytes_per_second = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "provider_id"], name="job_status_provider")]
+        constraints = [
+            # One active job per thing fetched: a second click waits for the first.
+            models.UniqueConstraint(
+                fields=["provider_id", "target"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="one_active_job_per_target",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider_id} {self.target} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_JOB_STATUSES
+
+    @property
+    def percent(self) -> float | None:
+        if not self.bytes_total:
+            return None
+        return round(min(100.0, 100.0 * self.bytes_done / self.bytes_total), 1)
+
+
+class FunctionDefault(models.Model):
+    """The model used by default for one function (embedding, later chat, tts, stt) across
+    providers: which connection and which of its models."""
+
+    function = models.CharField(max_length=16, unique=True)
+    provider_id = models.CharField(max_length=32)
+    model = models.CharField(max_length=256)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.function}: {self.provider_id} {self.model}"

@@ -74,8 +74,13 @@ KODA_HEALTH_INTERVAL_SECONDS = env.int("KODA_HEALTH_INTERVAL_SECONDS", 300)
 KODA_HEALTH_RETENTION_DAYS = env.int("KODA_HEALTH_RETENTION_DAYS", 30)
 # Longest wait between checks of a provider that keeps failing transiently (backoff ceiling).
 KODA_HEALTH_MAX_BACKOFF_SECONDS = env.int("KODA_HEALTH_MAX_BACKOFF_SECONDS", 6 * 3600)
-KODA_MODELS_DIR = Path(env.str("KODA_MODELS_DIR", str(DATA_DIR / "models")))
-KODA_MODEL_MIRROR_URL = env.str("KODA_MODEL_MIRROR_URL", "")
+KODA_MODELS_DIR = Path(env.str("KODA_MODELS_DIR", "") or str(DATA_DIR / "models")).resolve()
+# Where model files are fetched from: empty for the upstream hosts (Hugging Face, GitHub), or a
+# mirror serving the same file names flat (air-gapped installs). It may carry credentials.
+KODA_MODEL_MIRROR_URL = env.str("KODA_MODEL_MIRROR_URL", "").rstrip("/")
+# A running download whose worker has not reported for this long is taken as stopped (its
+# worker died); it can then be started again and resumes where it stopped.
+KODA_DOWNLOAD_STALE_SECONDS = env.int("KODA_DOWNLOAD_STALE_SECONDS", 60)
 KODA_OPERATOR_USERNAME = env.str("KODA_OPERATOR_USERNAME", "")
 KODA_OPERATOR_PASSWORD = env.str("KODA_OPERATOR_PASSWORD", "")
 # How many reverse proxies sit in front (client address for the audit trail and log-in throttling).
@@ -103,6 +108,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "koda",
     "providers",
     "connections",
@@ -127,6 +134,10 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+
+# Background jobs: the Django Tasks API with its database backend; `manage.py db_worker` runs them
+# (several workers on several machines can share one PostgreSQL database).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 ROOT_URLCONF = "koda.urls"
 WSGI_APPLICATION = "koda.wsgi.application"

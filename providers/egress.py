@@ -88,17 +88,20 @@ def check_destination(url: str, *, local: bool) -> list[Address]:
 
 
 class Pin:
-    """One probe's approved addresses and its deadline watchdog, shared by its connections."""
+    """One request's approved addresses and its deadline watchdog (none for a download, which
+    is bounded by an idle timeout instead), shared by its connections."""
 
-    def __init__(self, addresses: list[Address], seconds: float) -> None:
+    def __init__(self, addresses: list[Address], seconds: float | None) -> None:
         self.addresses = addresses
         self.expired = False
         self._lock = threading.Lock()
         self._done = False
         self._watched: list[socket.socket] = []
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
+        self._timer = None
+        if seconds is not None:
+            self._timer = threading.Timer(seconds, self._expire)
+            self._timer.daemon = True
+            self._timer.start()
 
     def watch(self, sock: socket.socket) -> None:
         # Our own duplicate of the descriptor: shutting it down ends the connection (TLS
@@ -119,7 +122,8 @@ class Pin:
                     pass
 
     def close(self) -> None:
-        self._timer.cancel()
+        if self._timer is not None:
+            self._timer.cancel()
         with self._lock:
             self._done = True
             for sock in self._watched:

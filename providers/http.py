@@ -1,4 +1,5 @@
-"""The one module that makes outbound HTTP calls (design §6).
+"""The one module that makes outbound HTTP calls (design §6): `probe()` for verification,
+`stream()` for downloads and pulls.
 
 Every probe goes through `probe()`, which:
 - checks the destination against the egress policy before any request (`EgressRefused`), and
@@ -16,14 +17,18 @@ Every probe goes through `probe()`, which:
 
 from __future__ import annotations
 
+import base64
 import codecs
 import email.utils
 import json
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
@@ -36,10 +41,12 @@ from providers.egress import EgressRefused, Pin, PinnedAdapter, TransportFailed,
 __all__ = [
     "EgressRefused",
     "ProbeResponse",
+    "Stream",
     "TransportFailed",
     "check_destination",
     "probe",
     "retry_after_seconds",
+    "stream",
 ]
 
 USER_AGENT = "Koda-Control-Plane/1.0 (+credential verification)"
@@ -190,3 +197,121 @@ def _connection_detail(exc: Exception, secrets: tuple[str, ...]) -> str:
     if "Name or service not known" in text or "getaddrinfo" in text or "Errno -2" in text:
         return "DNS lookup failed"
     return redact(text, *secrets)[:300]
+
+
+# --- streams: downloads and pulls ------------------------------------------------------------
+
+MAX_REDIRECTS = 5
+
+
+@dataclass
+class Stream:
+    """An answer being read as it arrives. `url` is where it finally came from (credentials
+    removed), after any redirects."""
+
+    status: int
+    headers: dict[str, str]
+    url: str
+    _response: requests.Response
+
+    def chunks(self, size: int = 1024 * 1024) -> Iterator[bytes]:
+        yield from self._response.raw.stream(size, decode_content=False)
+
+    def lines(self) -> Iterator[bytes]:
+        yield from self._response.iter_lines(chunk_size=64 * 1024)
+
+
+def split_credentials(url: str) -> tuple[str, dict[str, str], tuple[str, ...]]:
+    """A URL with `user:password@` becomes the URL without them plus a Basic Authorization
+    header; the third item lists what must be redacted wherever the URL is mentioned."""
+    parts = urlsplit(url)
+    if not (parts.username or parts.password):
+        return url, {}, ()
+    user, password = unquote(parts.username or ""), unquote(parts.password or "")
+    netloc = parts.hostname or ""
+    if ":" in netloc:
+        netloc = f"[{netloc}]"
+    if parts.port:
+        netloc += f":{parts.port}"
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    bare = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return bare, {"Authorization": f"Basic {token}"}, tuple(s for s in (password, token) if s)
+
+
+@contextmanager
+def stream(
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str] | None = None,
+    json_body: Any = None,
+    secrets: tuple[str, ...] = (),
+    local: bool = False,
+    idle_timeout: float | None = None,
+    follow_redirects: bool = False,
+) -> Iterator[Stream]:
+    """Open a streamed request under the egress policy, read chunk by chunk by the caller.
+
+    No total deadline (a large file takes minutes): each read waits at most `idle_timeout`.
+    `follow_redirects` (downloads: Hugging Face and GitHub hand files to their CDNs) follows up
+    to MAX_REDIRECTS, checking every hop against the egress policy and dropping credentials
+    when the host changes. Raises EgressRefused or TransportFailed.
+    """
+    timeout = idle_timeout or settings.KODA_VERIFY_TIMEOUT_SECONDS
+    url, auth, more_secrets = split_credentials(url)
+    secrets = (*secrets, *more_secrets)
+    headers = {"User-Agent": USER_AGENT, **auth, **(headers or {})}
+    session = requests.Session()
+    session.trust_env = False
+    pins: list[Pin] = []
+    try:
+        for _ in range(MAX_REDIRECTS + 1):
+            pin = Pin(check_destination(url, local=local), None)
+            pins.append(pin)
+            session.mount("http://", PinnedAdapter(pin))
+            session.mount("https://", PinnedAdapter(pin))
+            try:
+                response = session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    json=json_body,
+                    timeout=(timeout, timeout),
+                    allow_redirects=False,
+                    stream=True,
+                )
+            except Exception as exc:
+                raise _transport_failure(exc, timeout, secrets) from None
+            location = response.headers.get("location")
+            if not (follow_redirects and 300 <= response.status_code < 400 and location):
+                break
+            response.close()
+            target = urljoin(url, location)
+            if urlsplit(target).netloc != urlsplit(url).netloc:
+                headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+            url = target
+        else:
+            raise TransportFailed("unreachable", f"more than {MAX_REDIRECTS} redirects")
+        answer = Stream(
+            status=response.status_code,
+            headers={k.lower(): redact(v, *secrets) for k, v in response.headers.items()},
+            url=redact(url, *secrets),
+            _response=response,
+        )
+        try:
+            yield answer
+        except (
+            requests.exceptions.RequestException,
+            Urllib3Error,
+            ConnectionError,
+            TimeoutError,
+        ) as exc:
+            # A read that failed midway: the connection dropped or went idle too long. (Not any
+            # OSError: a full disk while the caller writes is the caller's to report.)
+            raise _transport_failure(exc, timeout, secrets) from None
+        finally:
+            response.close()
+    finally:
+        for pin in pins:
+            pin.close()
+        session.close()

@@ -220,7 +220,7 @@ class FakeLocal:
 
     def __init__(self, kind: str, *, api_key: str = "", port: int = 0) -> None:
         self.server = FakeLocalServer(("127.0.0.1", port), kind, api_key)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"

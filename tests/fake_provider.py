@@ -110,7 +110,7 @@ class FakeServer(ThreadingHTTPServer):
 class FakeProvider:
     def __init__(self, port: int = 0, latency: float = 0.0) -> None:
         self.server = FakeServer(("127.0.0.1", port), latency)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/openai/v1"
 
