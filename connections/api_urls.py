@@ -2,11 +2,61 @@
 
 from django.urls import path
 
-from connections import api
+from connections import api, catalogs_api
 
 P = "providers/<str:provider_id>"
 
+# The local catalogs come before the generic provider routes they would otherwise match.
+catalog_patterns = [
+    path("providers/ollama/models", catalogs_api.ollama_models, name="ollama-models"),
+    path("providers/ollama/models/pull", catalogs_api.ollama_pull, name="ollama-pull"),
+    path("providers/ollama/models/<path:name>", catalogs_api.ollama_delete, name="ollama-delete"),
+    path("providers/whispercpp/models", catalogs_api.whisper_models, name="whisper-models"),
+    path(
+        "providers/whispercpp/models/<str:variant>/download",
+        catalogs_api.whisper_download,
+        name="whisper-download",
+    ),
+    path(
+        "providers/whispercpp/models/<str:variant>/select",
+        catalogs_api.whisper_select,
+        name="whisper-select",
+    ),
+    path(
+        "providers/whispercpp/models/<str:variant>",
+        catalogs_api.whisper_delete,
+        name="whisper-delete",
+    ),
+    path("providers/kokoro/model", catalogs_api.kokoro_model, name="kokoro-model"),
+    path(
+        "providers/kokoro/model/download",
+        catalogs_api.kokoro_model_download,
+        name="kokoro-model-download",
+    ),
+    path("providers/kokoro/model/select", catalogs_api.kokoro_model_select, name="kokoro-select"),
+    path("providers/kokoro/voices", catalogs_api.kokoro_voices, name="kokoro-voices"),
+    path(
+        "providers/kokoro/voices/<str:voice>/download",
+        catalogs_api.kokoro_voice_download,
+        name="kokoro-voice-download",
+    ),
+    path("providers/embedding/models", catalogs_api.embedding_models, name="embedding-models"),
+    path(
+        "providers/embedding/models/<path:model_id>/select",
+        catalogs_api.embedding_select,
+        name="embedding-select",
+    ),
+    path("providers/downloads/active", catalogs_api.downloads_active, name="downloads-active"),
+    path("providers/downloads/<str:job_id>", catalogs_api.download_get, name="download"),
+    path(
+        "providers/downloads/<str:job_id>/cancel",
+        catalogs_api.download_cancel,
+        name="download-cancel",
+    ),
+]
+
 urlpatterns = [
+    *catalog_patterns,
     path("connections/catalog", api.catalog, name="catalog"),
     path(f"{P}/connection", api.connection, name="connection"),
     path(f"{P}/connection/disconnect", api.connection_disconnect, name="connection-disconnect"),

@@ -208,4 +208,9 @@ def paths() -> dict:
 
 
 def document() -> dict:
-    return {"paths": paths(), "schemas": schemas()}
+    from connections import openapi_catalogs
+
+    return {
+        "paths": {**paths(), **openapi_catalogs.paths()},
+        "schemas": {**schemas(), **openapi_catalogs.schemas()},
+    }

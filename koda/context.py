@@ -36,6 +36,7 @@ class ActorKind(enum.StrEnum):
     API_TOKEN = "api_token"
     COMMAND = "command"
     SWEEP = "sweep"
+    SYSTEM = "system"  # Koda itself (a background job refreshing what it changed)
     ANONYMOUS = "anonymous"
 
 
@@ -97,6 +98,10 @@ class Context:
     @classmethod
     def sweep(cls) -> Context:
         return cls(Actor(ActorKind.SWEEP), Via.SWEEP)
+
+    @classmethod
+    def system(cls) -> Context:
+        return cls(Actor(ActorKind.SYSTEM), Via.SYSTEM)
 
 
 def client_address(request: HttpRequest | None) -> str | None:

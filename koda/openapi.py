@@ -31,6 +31,7 @@ _DESCRIPTIONS = {
     415: "Body is not JSON",
     422: "Verification failed",
     500: "Koda failed (the error is logged)",
+    502: "The provider refused or could not be reached",
 }
 
 

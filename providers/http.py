@@ -215,7 +215,10 @@ class Stream:
     _response: requests.Response
 
     def chunks(self, size: int = 1024 * 1024) -> Iterator[bytes]:
-        yield from self._response.raw.stream(size, decode_content=False)
+        """What has arrived, up to `size` bytes at a time (never waiting to fill a chunk, so
+        progress and cancel checks keep pace on a slow link)."""
+        while chunk := self._response.raw.read1(size, decode_content=False):
+            yield chunk
 
     def lines(self) -> Iterator[bytes]:
         yield from self._response.iter_lines(chunk_size=64 * 1024)

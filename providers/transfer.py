@@ -106,6 +106,9 @@ def fetch(
         part.unlink(missing_ok=True)
         raise TransferFailed(f"Could not write {dest.name}: {exc.strerror}.", kind="disk") from None
     on_progress(state.done, expected.size, "verifying sha256")
+    if should_stop():  # a cancel that came with the last bytes
+        part.unlink(missing_ok=True)
+        raise Cancelled()
     _verify(part, state, expected)
     os.replace(part, dest)
     on_progress(state.done, expected.size, "done")

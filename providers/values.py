@@ -90,6 +90,8 @@ class Model:
     family: str = ""
     parameter_size: str = ""
     quantization: str = ""
+    # Length of the vectors an embedding model returns, where the provider says.
+    dimensions: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Only what is known: `{"id": …}` plus the fields the provider filled in."""

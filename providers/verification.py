@@ -344,7 +344,13 @@ def _where(url: str) -> str:
 
 
 def openai_style_models(body: Any) -> list[Model]:
-    """`{"data": [{"id": ...}, ...]}` as served by OpenAI and every compatible API."""
+    """`{"data": [{"id": ...}, ...]}` as served by OpenAI and every compatible API. The list says
+    nothing of capabilities; embedding models are named so (text-embedding-3-small, …)."""
     return [
-        Model.of(item["id"], item.get("name") or item.get("display_name")) for item in body["data"]
+        Model.of(
+            item["id"],
+            item.get("name") or item.get("display_name"),
+            ["embedding"] if "embed" in str(item["id"]).lower() else [],
+        )
+        for item in body["data"]
     ]

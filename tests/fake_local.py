@@ -8,7 +8,12 @@ Used by the API, wizard and browser tests, and by hand to try the wizard from `m
 
 Knobs (attributes of the server, changeable while it runs): `api_key` (llama-server started
 with --api-key; for Ollama, an authenticating proxy in front), `loading` (llama-server still
-loading its model: 503 everywhere).
+loading its model: 503 everywhere), `pull_delay` (seconds between lines of a pull).
+
+Ollama pulls stream NDJSON as the real server does (server/images.go): `pulling manifest`, per
+layer `pulling <digest>` with `total`/`completed`, `verifying sha256 digest`, `writing
+manifest`, `success`; a pulled model joins /api/tags. `missing-model` fails after the manifest
+line and `flaky` fails midway, each with an `{"error": …}` line under HTTP 200.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 OLLAMA_TAGS = {
@@ -141,6 +147,12 @@ class Handler(BaseHTTPRequestHandler):
         self.server.hits.append(("POST", self.path))
         getattr(self, f"_{self.server.kind}")("POST")
 
+    def do_DELETE(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.body = json.loads(self.rfile.read(length) or b"{}")
+        self.server.hits.append(("DELETE", self.path))
+        getattr(self, f"_{self.server.kind}")("DELETE")
+
     def _key(self) -> str:
         return self.headers.get("Authorization", "").removeprefix("Bearer ") or self.headers.get(
             "X-Api-Key", ""
@@ -155,7 +167,17 @@ class Handler(BaseHTTPRequestHandler):
         elif (method, self.path) == ("GET", "/api/version"):
             self._send(200, {"version": "0.12.3"})
         elif (method, self.path) == ("GET", "/api/tags"):
-            self._send(200, OLLAMA_TAGS)
+            self._send(200, {"models": self.server.ollama_models})
+        elif (method, self.path) == ("POST", "/api/pull"):
+            self._pull(self.body.get("model") or self.body.get("name") or "")
+        elif (method, self.path) == ("DELETE", "/api/delete"):
+            name = self.body.get("model", "")
+            kept = [m for m in self.server.ollama_models if m["name"] != name]
+            if len(kept) == len(self.server.ollama_models):
+                self._send(404, {"error": f"model '{name}' not found"})
+            else:
+                self.server.ollama_models[:] = kept
+                self._send(200, "", "text/plain")
         elif (method, self.path) == ("POST", "/api/show"):
             name = self.body.get("model", "")
             if name in OLLAMA_SHOW:
@@ -164,6 +186,49 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(404, {"error": f"model '{name}' not found"})
         else:
             self._send(404, "404 page not found", "text/plain")
+
+    def _pull(self, name: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-ndjson")
+        self.end_headers()  # no length: the stream ends when the connection closes
+        layers = [(f"sha256:{i:064x}", size) for i, size in ((1, 3_000_000), (2, 120_000))]
+        lines: list[dict] = [{"status": "pulling manifest"}]
+        if name == "missing-model":
+            lines.append({"error": "pull model manifest: file does not exist"})
+        for digest, total in layers if name != "missing-model" else []:
+            lines.append({"status": f"pulling {digest[7:19]}", "digest": digest, "total": total})
+            for step in (1, 2, 3, 4):
+                lines.append(
+                    {
+                        "status": f"pulling {digest[7:19]}",
+                        "digest": digest,
+                        "total": total,
+                        "completed": total * step // 4,
+                    }
+                )
+                if name == "flaky" and step == 2:
+                    lines.append({"error": "max retries exceeded: unexpected EOF"})
+                    break
+            if name == "flaky":
+                break
+        else:
+            if name != "missing-model":
+                lines += [
+                    {"status": "verifying sha256 digest"},
+                    {"status": "writing manifest"},
+                    {"status": "success"},
+                ]
+        for line in lines:
+            self.wfile.write(json.dumps(line).encode() + b"\n")
+            self.wfile.flush()
+            if "error" in line:
+                return
+            time.sleep(self.server.pull_delay)
+        if lines[-1] == {"status": "success"}:
+            tag = name if ":" in name else f"{name}:latest"
+            self.server.ollama_models.append(
+                {**OLLAMA_TAGS["models"][0], "name": tag, "model": tag, "size": 3_120_000}
+            )
 
     def _llamacpp(self, method: str) -> None:
         if self.server.loading:
@@ -212,6 +277,8 @@ class FakeLocalServer(ThreadingHTTPServer):
         self.kind = kind
         self.api_key = api_key
         self.loading = False
+        self.pull_delay = 0.0
+        self.ollama_models = [dict(m) for m in OLLAMA_TAGS["models"]]
         self.hits: list[tuple[str, str]] = []
 
 

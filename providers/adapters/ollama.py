@@ -3,7 +3,9 @@ authenticating proxy), or Ollama cloud (ollama.com API keys). Facts: providers.m
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +19,7 @@ from providers.fields import (
     endpoint_url_field,
 )
 from providers.http import ProbeResponse
+from providers.transfer import Cancelled
 from providers.values import Capability, Credential, Model, Outcome, Verdict, VerificationResult
 from providers.verification import ErrorFields, HttpProvider, Probe, number, text
 
@@ -59,25 +62,30 @@ def _tags(body: Any) -> list[Model]:
     return models
 
 
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _with_show(model: Model, body: Any) -> Model:
-    """A model completed by its /api/show answer (capabilities, context length)."""
+    """A model completed by its /api/show answer (capabilities, context length, and for an
+    embedding model its vector length: `<arch>.embedding_length`, providers.md §18a)."""
     if not isinstance(body, dict):
         return model
     info = body.get("model_info") if isinstance(body.get("model_info"), dict) else {}
     arch = text(info.get("general.architecture"), 64)
-    context = info.get(f"{arch}.context_length") if arch else None
+    capabilities = tuple(sorted(set(_capabilities(body.get("capabilities"))))) or model.capabilities
     return Model(
         id=model.id,
         name=model.name,
-        capabilities=tuple(sorted(set(_capabilities(body.get("capabilities")))))
-        or model.capabilities,
-        context_length=context
-        if isinstance(context, int) and not isinstance(context, bool)
-        else None,
+        capabilities=capabilities,
+        context_length=_int(info.get(f"{arch}.context_length")) if arch else None,
         size_bytes=model.size_bytes,
         family=model.family,
         parameter_size=model.parameter_size,
         quantization=model.quantization,
+        dimensions=_int(info.get(f"{arch}.embedding_length"))
+        if arch and "embedding" in capabilities
+        else None,
     )
 
 
@@ -204,3 +212,96 @@ class Ollama(HttpProvider):
         if response.status == 401:
             return self.invalid(fields.message or response.text.strip()[:100] or "unauthorized")
         return None
+
+    # --- the local catalog: pull and delete (providers.md §4a) ------------------------------
+
+    def pull(
+        self,
+        credential: Credential,
+        name: str,
+        *,
+        on_progress: Callable[[int, int | None, str], None],
+        should_stop: Callable[[], bool],
+    ) -> None:
+        """Pull a model, reading Ollama's NDJSON stream: per-layer progress (summed for the
+        whole model) and each status in order. The HTTP status stays 200 when a pull fails
+        midway: an `{"error": …}` line says so. Raises PullFailed or Cancelled."""
+        layers: dict[str, tuple[int, int]] = {}
+        base = self.base_url(credential)
+        try:
+            with http.stream(
+                "POST",
+                base + "/api/pull",
+                headers=self.auth_headers(credential),
+                json_body={"model": name, "stream": True},
+                secrets=credential.secret_values,
+                local=True,
+                idle_timeout=PULL_IDLE_SECONDS,
+            ) as answer:
+                if answer.status != 200:
+                    raise PullFailed(
+                        _error_text(b"".join(answer.chunks(64 * 1024))[:65536], answer.status)
+                    )
+                for line in answer.lines():
+                    if should_stop():
+                        raise Cancelled()
+                    event = _event(line)
+                    if event is None:
+                        continue
+                    if "error" in event:
+                        raise PullFailed(f"Ollama: {text(event['error'], 500)}")
+                    status = text(event.get("status"), 200)
+                    digest, total = text(event.get("digest"), 100), event.get("total")
+                    if digest and isinstance(total, int) and not isinstance(total, bool):
+                        completed = event.get("completed")
+                        completed = completed if isinstance(completed, int) else 0
+                        layers[digest] = (min(completed, total), total)
+                    done = sum(c for c, _ in layers.values())
+                    on_progress(done, sum(t for _, t in layers.values()) or None, status)
+                    if status == "success":
+                        return
+        except (http.EgressRefused, http.TransportFailed) as exc:
+            raise PullFailed(f"Could not pull from {base}: {exc}.") from None
+        raise PullFailed("Ollama's stream ended before it said success.")
+
+    def delete_model(self, credential: Credential, name: str) -> None:
+        """`DELETE /api/delete`; raises PullFailed (with Ollama's message) if it is refused."""
+        base = self.base_url(credential)
+        try:
+            answer = http.probe(
+                "DELETE",
+                base + "/api/delete",
+                headers=self.auth_headers(credential),
+                json_body={"model": name},
+                secrets=credential.secret_values,
+                local=True,
+            )
+        except (http.EgressRefused, http.TransportFailed) as exc:
+            raise PullFailed(f"Could not reach {base}: {exc}.") from None
+        if answer.status != 200:
+            raise PullFailed(_error_text(answer.text.encode(), answer.status))
+
+
+# Ollama can go quiet for minutes while it verifies a large model's digest.
+PULL_IDLE_SECONDS = 300.0
+
+
+class PullFailed(Exception):
+    """A pull or delete Ollama refused or broke off; the message says why, for a person."""
+
+
+def _event(line: bytes) -> dict | None:
+    try:
+        event = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    return event if isinstance(event, dict) else None
+
+
+def _error_text(body: bytes, status: int) -> str:
+    try:
+        error = json.loads(body).get("error")
+    except (ValueError, AttributeError, RecursionError):
+        error = None
+    detail = text(error, 500) if error is not None else body.decode(errors="replace").strip()[:500]
+    return f"Ollama answered {status}: {detail or 'no reason given'}."

@@ -98,6 +98,7 @@ class Mistral(HttpProvider):
     good_for = "European-hosted chat, code (Codestral) and embeddings."
     needs_default_model = True
     unchecked_note = "Credit not checked: Mistral has no free endpoint that shows it."
+    # Mistral's model cards flag chat and vision; embedding models (mistral-embed) are named so.
     _CAPABILITIES = {"completion_chat": "chat", "vision": "vision"}
 
     def probes_for(self, credential: Credential) -> list[Probe]:
@@ -112,7 +113,8 @@ class Mistral(HttpProvider):
                     cap
                     for key, cap in self._CAPABILITIES.items()
                     if (m.get("capabilities") or {}).get(key)
-                ],
+                ]
+                + (["embedding"] if "embed" in str(m["id"]) else []),
             )
             for m in body["data"]
         ]

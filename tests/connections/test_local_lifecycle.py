@@ -50,6 +50,7 @@ def test_it_connects_ollama_on_this_machine(api, fake_ollama):
         "family": "nomic-bert",
         "parameter_size": "137M",
         "quantization": "F16",
+        "dimensions": 768,  # its embedding length, from /api/show
     }
     assert Connection.objects.get().secrets is None
     assert ("POST", "/api/show") in fake_ollama.server.hits
