@@ -26,13 +26,14 @@ $(BIN)/.installed-dev: $(BIN)/.installed-run requirements-dev.txt
 migrate: $(BIN)/.installed-run
 	$(BIN)/python manage.py migrate --noinput
 
+# The web server, the task worker (downloads, pulls) and the health sweeper, from the Procfile;
+# Ctrl-C stops all three.
 run: migrate
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py ensure_operator
-	@echo "Koda control plane on http://$(HOST):$(PORT)/"
-	$(BIN)/gunicorn koda.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
-		--worker-class gthread --threads 4 --timeout 120 \
-		--access-logfile - --forwarded-allow-ips 127.0.0.1
+	@echo "Koda control plane on http://$(HOST):$(PORT)/ (web, worker, sweeper; Ctrl-C stops all)"
+	PYTHONUNBUFFERED=1 KODA_BIND=$(HOST):$(PORT) KODA_WEB_WORKERS=$(WORKERS) \
+		$(BIN)/honcho start -f Procfile
 
 lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check .

@@ -78,6 +78,9 @@ KODA_MODELS_DIR = Path(env.str("KODA_MODELS_DIR", "") or str(DATA_DIR / "models"
 # Where model files are fetched from: empty for the upstream hosts (Hugging Face, GitHub), or a
 # mirror serving the same file names flat (air-gapped installs). It may carry credentials.
 KODA_MODEL_MIRROR_URL = env.str("KODA_MODEL_MIRROR_URL", "").rstrip("/")
+# Sizes and SHA-256 of model files, where a mirror serves other revisions than the catalog's:
+# a JSON file {"<variant or file name>": {"size": bytes, "sha256": hex}}.
+KODA_MODEL_CATALOG_FILE = env.str("KODA_MODEL_CATALOG_FILE", "")
 # A running download whose worker has not reported for this long is taken as stopped (its
 # worker died); it can then be started again and resumes where it stopped.
 KODA_DOWNLOAD_STALE_SECONDS = env.int("KODA_DOWNLOAD_STALE_SECONDS", 60)
@@ -246,5 +249,10 @@ LOGGING = {
     "filters": {"redact": {"()": "koda.redaction.RedactingFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env.str("KODA_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # Django's default config gives "django" a console handler of its own in DEBUG, which
+        # prints every record a second time, past the redacting filter: one handler, ours.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

@@ -3,17 +3,21 @@
 
 Files come from the upstream hosts, or from KODA_MODEL_MIRROR_URL, which serves the same file
 names flat (`<mirror>/ggml-base.en.bin`, `<mirror>/voices-v1.0.bin`). They are stored as
-`KODA_MODELS_DIR/<provider id>/<file name>`.
+`KODA_MODELS_DIR/<provider id>/<file name>`. KODA_MODEL_CATALOG_FILE (JSON, `{"base.en": {"size":
+…, "sha256": …}}`) states other sizes and checksums, for a mirror serving other revisions.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from providers.transfer import Expected, file_sha256, partial_path
 
@@ -241,6 +245,25 @@ KOKORO_DEFAULT_MODEL = "kokoro-v1.0.onnx"
 VOICES_FILE = "voices-v1.0.bin"
 
 
+def apply_overrides(path: str) -> None:
+    """Replace catalog sizes and checksums with those of a JSON file (start-up, strictly)."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise ImproperlyConfigured(f"KODA_MODEL_CATALOG_FILE {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ImproperlyConfigured(f"KODA_MODEL_CATALOG_FILE {path}: not a JSON object")
+    for name, facts in data.items():
+        table = next((t for t in (WHISPER_VARIANTS, KOKORO_FILES) if name in t), None)
+        size = facts.get("size") if isinstance(facts, dict) else None
+        sha256 = str(facts.get("sha256", "")).lower() if isinstance(facts, dict) else ""
+        if table is None or not isinstance(size, int) or size <= 0:
+            raise ImproperlyConfigured(f"KODA_MODEL_CATALOG_FILE {path}: bad entry {name!r}")
+        if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+            raise ImproperlyConfigured(f"KODA_MODEL_CATALOG_FILE {path}: {name!r} needs a sha256")
+        table[name] = replace(table[name], size=size, sha256=sha256)
+
+
 def kokoro_models() -> dict[str, ModelFile]:
     return {name: f for name, f in KOKORO_FILES.items() if name != VOICES_FILE}
 
@@ -248,6 +271,9 @@ def kokoro_models() -> dict[str, ModelFile]:
 def kokoro_voices_file() -> ModelFile:
     return KOKORO_FILES[VOICES_FILE]
 
+
+if settings.KODA_MODEL_CATALOG_FILE:
+    apply_overrides(settings.KODA_MODEL_CATALOG_FILE)
 
 # Voice name prefixes: language and gender (hexgrad/Kokoro-82M VOICES.md).
 VOICE_LANGUAGES = {

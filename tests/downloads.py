@@ -1,7 +1,7 @@
 """Generated model files served by a local mirror, standing in for the catalog's real files
 (which are hundreds of MB): each replaces its catalog entry with the generated file's exact size
-and SHA-256, under the same file name. Used by the download tests, the worker tests (through
-`tests/worker.py`) and the benchmark."""
+and SHA-256, under the same file name. Used by the download tests, the worker tests (whose
+worker process reads them through KODA_MODEL_CATALOG_FILE) and the benchmark."""
 
 from __future__ import annotations
 
@@ -59,7 +59,10 @@ def install(made: dict[str, dict], setitem) -> None:
 
 
 def save(made: dict[str, dict], path: Path) -> None:
-    path.write_text(json.dumps(made))
+    """As a KODA_MODEL_CATALOG_FILE: {name: {"size", "sha256"}}."""
+    path.write_text(
+        json.dumps({n: {"size": f["size"], "sha256": f["sha256"]} for n, f in made.items()})
+    )
 
 
 def load(path: Path) -> dict[str, dict]:

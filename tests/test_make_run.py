@@ -102,6 +102,7 @@ def test_it_serves_the_dashboard_and_keeps_keys_and_data_across_runs(tmp_path):
         assert css.status_code == 200 and "text/css" in css.headers["Content-Type"]
         check_readme_commands(first.url, data_dir, username)
         check_chunked_bodies(first.url, session)
+        check_all_three_processes(first)
     finally:
         first.stop()
     keys = {name: (data_dir / name).read_text() for name in ("secret_key", "encryption_key")}
@@ -158,3 +159,19 @@ def check_chunked_bodies(url: str, session: requests.Session) -> None:
         endpoint, data=iter([b'{"x": "', b"a" * 70_000, b'"}']), headers=headers, timeout=10
     )
     assert big.status_code == 413 and big.json()["error"]["code"] == "payload_too_large"
+
+
+def check_all_three_processes(run: MakeRun) -> None:
+    """`make run` is the whole product: the web server, the task worker and the sweeper."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        out = run.output()
+        if "Starting worker" in out and "sweeper started" in out:
+            break
+        time.sleep(0.3)
+    out = run.output()
+    # honcho prefixes each line with the time and the process name.
+    assert re.search(r"^\S+ web\.1\s*\|.*Listening at", out, re.M), out
+    assert re.search(r"^\S+ worker\.1\s*\|.*Starting worker", out, re.M), out
+    assert re.search(r"^\S+ sweeper\.1\s*\|.*sweeper started", out, re.M), out
+    assert out.count("Starting worker") == 1  # every log line printed once

@@ -40,16 +40,16 @@ class Worker:
             DATABASE_URL=database_url(),
             KODA_MODELS_DIR=str(settings.KODA_MODELS_DIR),
             KODA_MODEL_MIRROR_URL=settings.KODA_MODEL_MIRROR_URL,
+            # The generated files' sizes and checksums, as an operator states a mirror's.
+            KODA_MODEL_CATALOG_FILE=str(catalog),
             KODA_ENV_FILE="",
-            PYTHONPATH=str(ROOT),
         )
         self.log = log
         self.proc = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "tests.worker",
-                str(catalog),
+                "manage.py",
+                "db_worker",
                 "--interval",
                 "0.1",
                 "--no-startup-delay",

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 from django.utils import timezone
 
+from connections.downloads import downloads_reap_stale
 from connections.health import health_prune, sweep_once
 from connections.models import Connection
 
@@ -40,8 +41,17 @@ class Command(BaseCommand):
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, lambda *_: stop.set())
         last_prune = 0.0
+        if loop:
+            self.stdout.write(
+                f"sweeper started: each connection every {settings.KODA_HEALTH_INTERVAL_SECONDS} s "
+                "(SIGTERM or Ctrl-C stops it)"
+            )
         while True:
             report = sweep_once(concurrency=concurrency, stop=stop)
+            # Downloads whose worker died are marked failed (startable again, resuming).
+            reaped = downloads_reap_stale()
+            if reaped:
+                self.stdout.write(f"marked {reaped} download(s) whose worker stopped as failed")
             if report.checked or not loop:
                 outcomes = ", ".join(f"{k}={v}" for k, v in sorted(report.outcomes.items()))
                 self.stdout.write(
