@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection as db
+from django.db import connections
 
 from connections.models import DownloadJob
 from providers import transfer
@@ -100,6 +101,9 @@ def worker(mirror, settings, tmp_path):
     yield start
     for each in started:
         each.stop()
+    # Reopen this process's connection after the worker's are gone: a SQLite connection kept
+    # open across another process's last close can find the WAL index swapped under it.
+    connections.close_all()
 
 
 def wait_for(api, job_id: str, predicate, log: Path, timeout: float = 60):
