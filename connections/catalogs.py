@@ -4,6 +4,8 @@ that select, delete and set defaults."""
 
 from __future__ import annotations
 
+import re
+
 from django.db import transaction
 
 from connections import services
@@ -34,6 +36,23 @@ KNOWN_DIMENSIONS = {
     "mxbai-embed-large": 1024,
     "bge-m3": 1024,
 }
+
+
+# Ollama model names: `llama3.2`, `qwen3:8b`, `hf.co/user/repo:Q4_K_M` (no spaces or control
+# characters, no path tricks).
+OLLAMA_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/:]{0,199}$")
+
+
+def is_uuid(value: str) -> bool:
+    return bool(re.fullmatch(r"[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}", value))
+
+
+def latest_jobs(provider_id: str) -> dict[str, DownloadJob]:
+    """The most recent job of each target of a provider (what a catalog row reports)."""
+    latest: dict[str, DownloadJob] = {}
+    for job in DownloadJob.objects.filter(provider_id=provider_id).order_by("-created_at")[:200]:
+        latest.setdefault(job.target, job)
+    return latest
 
 
 def job_dict(job: DownloadJob | None) -> dict | None:

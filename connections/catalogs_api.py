@@ -16,10 +16,6 @@ from providers import model_catalog
 from providers.adapters.ollama import PullFailed
 from providers.registry import PROVIDERS
 
-# Ollama model names: `llama3.2`, `qwen3:8b`, `hf.co/user/repo:Q4_K_M` (no spaces or control
-# characters, no path tricks).
-_OLLAMA_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/:]{0,199}$")
-
 
 def _conflict_active(exc: downloads.JobConflict) -> Conflict:
     return Conflict(
@@ -187,7 +183,7 @@ def ollama_pull(request: HttpRequest):
     provider = PROVIDERS["ollama"]
     body = parse_json(request, allowed={"name": str}, required=["name"])
     name = body["name"].strip()
-    if not _OLLAMA_NAME.match(name):
+    if not catalogs.OLLAMA_NAME.match(name):
         raise InvalidInput(
             "Name an Ollama model, e.g. llama3.2 or qwen3:8b.",
             details={"fields": {"name": ["Not an Ollama model name."]}},
@@ -217,14 +213,10 @@ def ollama_delete(request: HttpRequest, name: str):
 
 
 def _job(job_id: str) -> DownloadJob:
-    job = DownloadJob.objects.filter(pk=job_id).first() if _is_uuid(job_id) else None
+    job = DownloadJob.objects.filter(pk=job_id).first() if catalogs.is_uuid(job_id) else None
     if job is None:
         raise NotFound(f"There is no download {job_id!r}.", code="unknown_job")
     return job
-
-
-def _is_uuid(value: str) -> bool:
-    return bool(re.fullmatch(r"[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}", value))
 
 
 @api_view(["GET"])

@@ -2,9 +2,26 @@
 
 from django.urls import path
 
-from connections import operations, views
+from connections import catalog_views, operations, views
+
+F = "providers/<str:provider_id>/files"
 
 urlpatterns = [
+    # Local catalogs (before the generic provider routes).
+    path(f"{F}/", catalog_views.files_card, name="files"),
+    path(f"{F}/select", catalog_views.files_select, name="files-select"),
+    path(f"{F}/<str:name>/row", catalog_views.file_row, name="file-row"),
+    path(f"{F}/<str:name>/download", catalog_views.file_download, name="file-download"),
+    path(f"{F}/<str:name>/delete", catalog_views.file_delete, name="file-delete"),
+    path("providers/ollama/models/", catalog_views.ollama_models, name="ollama-models-page"),
+    path("providers/ollama/models/pull", catalog_views.ollama_pull, name="ollama-pull-page"),
+    path(
+        "providers/ollama/models/<path:name>/delete",
+        catalog_views.ollama_delete,
+        name="ollama-delete-page",
+    ),
+    path("downloads/", catalog_views.downloads_page, name="downloads"),
+    path("downloads/<str:job_id>/cancel", catalog_views.job_cancel, name="download-cancel-page"),
     path("", views.providers, name="providers"),
     path("providers/<str:provider_id>/", views.provider_detail, name="provider"),
     path(

@@ -16,7 +16,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
-from connections import selectors, services
+from connections import catalogs, selectors, services
+from connections.catalog_views import catalog_for
 from connections.forms import CredentialForm, DefaultModelForm
 from connections.models import Connection
 from koda.context import Context, Via
@@ -100,6 +101,12 @@ def _context(
         stored = connection is not None and connection.auth_method == chosen.id
         form = CredentialForm(method=chosen, initial=dict(connection.config) if stored else {})
     stored_method = provider.method(connection.auth_method) if connection else None
+    catalog = catalog_for(provider.id) if provider.id in ("whispercpp", "kokoro") else None
+    local_ollama = (
+        provider.id == "ollama"
+        and connection is not None
+        and connection.auth_method == AuthMethod.LOCAL_ENDPOINT
+    )
     context = {
         "provider": provider.describe(),
         "connection": selectors.connection_state(provider, connection),
@@ -114,6 +121,8 @@ def _context(
         "other_methods": [m for m in provider.methods if not m.id.takes_input],
         "models": connection.models if connection else [],
         "step": 1 if connection is None else (3 if connection.is_ready else 2),
+        "catalog": catalog,
+        "ollama": catalogs.ollama_catalog() if local_ollama else None,
     }
     context.update(extra)
     return context

@@ -214,14 +214,26 @@ class Stream:
     url: str
     _response: requests.Response
 
-    def chunks(self, size: int = 1024 * 1024) -> Iterator[bytes]:
+    def chunks(self, size: int = 1024 * 1024, *, decode: bool = False) -> Iterator[bytes]:
         """What has arrived, up to `size` bytes at a time (never waiting to fill a chunk, so
-        progress and cancel checks keep pace on a slow link)."""
-        while chunk := self._response.raw.read1(size, decode_content=False):
+        progress and cancel checks keep pace on a slow link). Files are read as sent."""
+        while chunk := self._response.raw.read1(size, decode_content=decode):
             yield chunk
 
-    def lines(self) -> Iterator[bytes]:
-        yield from self._response.iter_lines(chunk_size=64 * 1024)
+    def lines(self, max_line: int = 1024 * 1024) -> Iterator[bytes]:
+        """Each line as soon as it has arrived (requests' iter_lines waits to fill its chunk,
+        which would hold a slow NDJSON stream back until the end). A line longer than
+        `max_line` is cut there, so a stream without newlines cannot grow without bound."""
+        pending = b""
+        for chunk in self.chunks(64 * 1024, decode=True):
+            pending += chunk
+            *complete, pending = pending.split(b"\n")
+            yield from complete
+            if len(pending) > max_line:
+                yield pending[:max_line]
+                pending = b""
+        if pending:
+            yield pending
 
 
 def split_credentials(url: str) -> tuple[str, dict[str, str], tuple[str, ...]]:

@@ -219,16 +219,16 @@ class Handler(BaseHTTPRequestHandler):
                     {"status": "success"},
                 ]
         for line in lines:
+            if line == {"status": "success"}:  # installed before Ollama says so
+                tag = name if ":" in name else f"{name}:latest"
+                self.server.ollama_models.append(
+                    {**OLLAMA_TAGS["models"][0], "name": tag, "model": tag, "size": 3_120_000}
+                )
             self.wfile.write(json.dumps(line).encode() + b"\n")
             self.wfile.flush()
             if "error" in line:
                 return
             time.sleep(self.server.pull_delay)
-        if lines[-1] == {"status": "success"}:
-            tag = name if ":" in name else f"{name}:latest"
-            self.server.ollama_models.append(
-                {**OLLAMA_TAGS["models"][0], "name": tag, "model": tag, "size": 3_120_000}
-            )
 
     def _llamacpp(self, method: str) -> None:
         if self.server.loading:

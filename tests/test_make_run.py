@@ -55,9 +55,9 @@ class MakeRun:
             if self.proc.poll() is not None:
                 pytest.fail("make run exited:\n" + self.output())
             try:
-                if requests.get(self.url + "/healthz", timeout=1).ok:
+                if requests.get(self.url + "/healthz", timeout=2).ok:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or not answering yet
                 time.sleep(0.3)
         pytest.fail("make run did not serve in time:\n" + self.output())
 

@@ -20,3 +20,14 @@ def ago(value: datetime | None) -> str:
     if seconds < 60:
         return f"{max(seconds, 0)} second{'' if seconds == 1 else 's'} ago"
     return f"{timesince(value)} ago"
+
+
+@register.filter
+def installed(files: list[dict]) -> list[dict]:
+    """The catalog entries that are downloaded (what can be selected)."""
+    return [f for f in files if f.get("state") == "installed"]
+
+
+@register.filter
+def any_active(jobs: list[dict]) -> bool:
+    return any(job.get("status") in ("queued", "running") for job in jobs)

@@ -146,8 +146,9 @@ def test_every_provider_page_offers_a_way_to_connect(operator_client, provider_i
             assert method.label in html.replace("&#x27;", "'")
 
 
-@pytest.mark.parametrize("provider_id", ["kokoro", "whispercpp"])
-def test_the_model_download_providers_say_what_is_missing(operator_client, provider_id):
+@pytest.mark.parametrize(("provider_id", "rows"), [("kokoro", 4), ("whispercpp", 30)])
+def test_the_model_download_providers_show_their_catalog(operator_client, provider_id, rows):
     html = operator_client.get(f"/providers/{provider_id}/").content.decode()
-    assert 'data-testid="not-built"' in html and "model download" in html
+    assert 'data-testid="model-files"' in html and 'data-testid="not-built"' not in html
+    assert html.count('data-state="available"') == rows
     assert 'name="auth_method"' not in html

@@ -4,75 +4,19 @@ mid-download whose job is then resumed by a new worker."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from django.db import connection as db
 from django.db import connections
 
 from connections.models import DownloadJob
 from providers import transfer
-from tests.downloads import generated_catalog, install, save
+from tests.downloads import Worker, generated_catalog, install, save
 from tests.file_server import FileServer
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def database_url() -> str:
-    s = db.settings_dict
-    if db.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    return f"postgres://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
-
-
-class Worker:
-    """`db_worker` in its own process, sharing this test's database, models dir and mirror."""
-
-    def __init__(self, catalog: Path, settings, log: Path) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-        env.update(
-            DJANGO_SETTINGS_MODULE="tests.settings",
-            DATABASE_URL=database_url(),
-            KODA_MODELS_DIR=str(settings.KODA_MODELS_DIR),
-            KODA_MODEL_MIRROR_URL=settings.KODA_MODEL_MIRROR_URL,
-            # The generated files' sizes and checksums, as an operator states a mirror's.
-            KODA_MODEL_CATALOG_FILE=str(catalog),
-            KODA_ENV_FILE="",
-        )
-        self.log = log
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "manage.py",
-                "db_worker",
-                "--interval",
-                "0.1",
-                "--no-startup-delay",
-                "--no-reload",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log.open("a"),
-            stderr=subprocess.STDOUT,
-        )
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 @pytest.fixture

@@ -219,3 +219,31 @@ def test_it_connects_to_the_address_it_checked_not_a_second_dns_answer(monkeypat
     # It went to the checked public address (refused by the suite's network guard), never to
     # the loopback address a second lookup would have given.
     assert excinfo.value.kind == "unreachable" and hits == []
+
+
+def test_a_stream_hands_over_each_line_as_it_arrives():
+    """A pull's NDJSON lines come seconds apart: each must be read when it comes, not when a
+    buffer fills."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        conn.recv(4096)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n\r\n")
+        for n in range(3):
+            conn.sendall(b'{"status": "line %d"}\n' % n)
+            time.sleep(0.4)
+        conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    arrivals = []
+    started = time.monotonic()
+    with http.stream("GET", f"http://127.0.0.1:{port}/api/pull", local=True) as answer:
+        for line in answer.lines():
+            arrivals.append((line, time.monotonic() - started))
+    server.close()
+    assert [line for line, _ in arrivals] == [b'{"status": "line %d"}' % n for n in range(3)]
+    assert arrivals[0][1] < 0.3 and arrivals[1][1] < 0.7  # not all at the end (~1.2 s)
