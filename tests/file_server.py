@@ -8,6 +8,12 @@ request; `delay` sleeps between 64 KB chunks; `auth` ("user", "password") requir
 Every request is recorded in `requests` as (path, Range header, Authorization header).
 
     .venv/bin/python -m tests.file_server --root /srv/models --port 8800
+    .venv/bin/python -m tests.file_server --root /tmp/mirror --fake-models   # stand-ins + catalog
+
+`--fake-models` fills the root with small generated stand-ins for whisper.cpp `tiny` and
+`base.en` and the Kokoro files, and writes `catalog.json` with their sizes and checksums: run
+Koda with KODA_MODEL_MIRROR_URL=<this server> and KODA_MODEL_CATALOG_FILE=<root>/catalog.json
+to try downloads offline.
 """
 
 from __future__ import annotations
@@ -123,7 +129,25 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--root", required=True)
     parser.add_argument("--port", type=int, default=8800)
+    parser.add_argument("--fake-models", action="store_true", help="generate stand-in files")
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds between 64 KB chunks")
     args = parser.parse_args()
+    if args.fake_models:
+        import os
+
+        import django
+
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "koda.settings")
+        os.environ.setdefault("KODA_MODEL_CATALOG_FILE", "")
+        django.setup()
+        from tests.downloads import generated_catalog, save
+
+        root = Path(args.root)
+        root.mkdir(parents=True, exist_ok=True)
+        made = generated_catalog(root, {"tiny": 40_000_000, "base.en": 20_000_000})
+        save(made, root / "catalog.json")
+        print(f"KODA_MODEL_CATALOG_FILE={root.resolve() / 'catalog.json'}", flush=True)
     server = FileServer(Path(args.root), args.port)
+    server.delay = args.delay
     print(f"serving {server.root} on {server.url}", flush=True)
     server.serve_forever()

@@ -408,3 +408,20 @@ def test_it_answers_404_for_an_unknown_download(api):
     )
     assert api.get("/providers/downloads/active").json() == {"jobs": []}
     assert not Connection.objects.exists()
+
+
+def test_selecting_a_variant_checks_an_optional_whisper_cli(api, mirror, tmp_path):
+    download_run(start(api, "/providers/whispercpp/models/tiny/download")["id"])
+    cli = tmp_path / "whisper-cli"
+    cli.write_text("#!/bin/sh\necho 'usage: whisper-cli [options] file0 file1 ...'\n")
+    cli.chmod(0o755)
+    ok = api.call("POST", "/providers/whispercpp/models/tiny/select", {"runtime_path": str(cli)})
+    assert ok.status_code == 200 and ok.json()["connection"]["runtime_path"] == str(cli)
+    missing = api.call(
+        "POST",
+        "/providers/whispercpp/models/tiny/select",
+        {"runtime_path": str(tmp_path / "nothing")},
+    )
+    error = assert_error(missing, 422, "verification_failed")
+    assert error["details"]["verification"]["outcome"] == "runtime_missing"
+    assert Connection.objects.get().config["runtime_path"] == str(cli)  # the working one stays
