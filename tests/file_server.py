@@ -139,6 +139,7 @@ if __name__ == "__main__":
 
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "koda.settings")
         os.environ.setdefault("KODA_MODEL_CATALOG_FILE", "")
+        os.environ.setdefault("KODA_DEBUG", "true")  # a development tool, like make run
         django.setup()
         from tests.downloads import generated_catalog, save
 
