@@ -121,6 +121,8 @@ def whisper_catalog() -> dict:
 def kokoro_catalog() -> dict:
     jobs, selected = active_jobs("kokoro"), _selected("kokoro")
     connection = Connection.objects.defer("secrets").filter(provider_id="kokoro").first()
+    if connection is not None:
+        selected.add(model_catalog.VOICES_FILE)  # every voice lives in it
     return {
         "models": [_file_entry("kokoro", f, jobs, selected) for f in kokoro_models().values()],
         "voices_file": _file_entry("kokoro", kokoro_voices_file(), jobs, selected),

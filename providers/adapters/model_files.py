@@ -93,7 +93,6 @@ class Kokoro(_ModelFiles):
         return self.files_ok(
             model,
             f"Kokoro {model_file.filename} with voice {voice} is ready.",
-            voice=voice,
             voices=str(len(voices)),
         )
 
