@@ -144,6 +144,12 @@ def _configure(request: HttpRequest, provider: Provider, method: str, body: dict
         )
     except services.InvalidCredentialInput as exc:
         raise _field_errors(exc.errors) from None
+    return configured_answer(provider, configured)
+
+
+def configured_answer(provider: Provider, configured: services.Configured) -> dict:
+    """What a configure call answers: the stored connection with its verification, or 422
+    verification_failed with the verification and the untouched connection."""
     if configured.connection is None:
         raise Unprocessable(
             configured.result.message,

@@ -8,10 +8,10 @@ import re
 from django.http import HttpRequest
 
 from connections import catalogs, downloads
-from connections.api import _ctx, _not_configured, _state
+from connections.api import _ctx, _not_configured, _state, configured_answer
 from connections.catalogs import job_dict
 from connections.models import DownloadJob, JobKind
-from koda.api import ApiError, Conflict, InvalidInput, NotFound, Unprocessable, api_view, parse_json
+from koda.api import ApiError, Conflict, InvalidInput, NotFound, api_view, parse_json
 from providers import model_catalog
 from providers.adapters.ollama import PullFailed
 from providers.registry import PROVIDERS
@@ -73,16 +73,7 @@ def _delete_file(request, provider, name: str):
 
 def _select(request, provider, values: dict[str, str]):
     configured = catalogs.model_files_select(provider=provider, values=values, ctx=_ctx(request))
-    if configured.connection is None:
-        raise Unprocessable(
-            configured.result.message,
-            code="verification_failed",
-            details={"verification": configured.result.as_dict(), "connection": _state(provider)},
-        )
-    return {
-        "connection": _state(provider, configured.connection),
-        "verification": configured.result.as_dict(),
-    }
+    return configured_answer(provider, configured)
 
 
 # --- whisper.cpp -------------------------------------------------------------------------------
