@@ -147,12 +147,12 @@ def kokoro_voices() -> dict:
 
 
 def ollama_catalog() -> dict:
+    downloads_reap_stale()
     connection = Connection.objects.defer("secrets").filter(provider_id="ollama").first()
     pulls = [
         job_dict(job)
         for job in DownloadJob.objects.filter(provider_id="ollama").order_by("-created_at")[:10]
     ]
-    downloads_reap_stale()
     return {
         "provider_id": "ollama",
         "connected": connection is not None and connection.auth_method == AuthMethod.LOCAL_ENDPOINT,

@@ -155,7 +155,10 @@ def downloads_reap_stale() -> int:
     """Mark running jobs whose worker stopped reporting as failed (they resume when started
     again). Returns how many. Cheap: one UPDATE; run by reads and by the sweeper."""
     limit = timezone.now() - timedelta(seconds=settings.KODA_DOWNLOAD_STALE_SECONDS)
-    return DownloadJob.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=limit).update(
+    stale = DownloadJob.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=limit)
+    if not stale.exists():  # the usual case: a read, not a write (SQLite's write lock)
+        return 0
+    return stale.update(
         status=JobStatus.FAILED,
         finished_at=timezone.now(),
         stage="worker stopped",
