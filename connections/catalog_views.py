@@ -39,25 +39,9 @@ def _file(provider_id: str, name: str):
 
 
 def file_row_context(provider_id: str, name: str, message: str = "") -> dict:
-    entries = catalog_for(provider_id)
+    entries = catalogs.catalog_for(provider_id)
     entry = next(e for e in entries["files"] if e["name"] == name)
     return {"provider_id": provider_id, "f": entry, "message": message, **entries}
-
-
-def catalog_for(provider_id: str) -> dict:
-    """What a model-file provider's page shows: its files (with the last job of each)."""
-    if provider_id == "whispercpp":
-        listing = catalogs.whisper_catalog()
-        files = listing["models"]
-        voices: list[dict] = []
-    else:
-        listing = catalogs.kokoro_catalog()
-        files = [*listing["models"], listing["voices_file"]]
-        voices = catalogs.kokoro_voices()["voices"]
-    latest = catalogs.latest_jobs(provider_id)
-    for entry in files:
-        entry["last_job"] = latest.get(entry["name"])
-    return {"files": files, "voices": voices, "selected": listing["selected"]}
 
 
 def _row(request: HttpRequest, provider_id: str, name: str, message: str = "") -> HttpResponse:
@@ -71,15 +55,6 @@ def _row(request: HttpRequest, provider_id: str, name: str, message: str = "") -
     response = render(request, f"{CATALOG}#file-row", context, status=STOP_POLLING)
     response["HX-Trigger"] = "files-changed"
     return response
-
-
-@require_GET
-def files_card(request: HttpRequest, provider_id: str) -> HttpResponse:
-    if provider_id not in ("whispercpp", "kokoro"):
-        raise Http404("No model files here")
-    from connections.views import _context  # the same context as the page it is part of
-
-    return render(request, f"{CATALOG}#model-files", _context(request, PROVIDERS[provider_id]))
 
 
 @require_GET
@@ -120,31 +95,6 @@ def file_delete(request: HttpRequest, provider_id: str, name: str) -> HttpRespon
     except downloads.NotInstalled:
         message = "It is not downloaded."
     return _row(request, provider_id, name, message)
-
-
-@require_POST
-def files_select(request: HttpRequest, provider_id: str) -> HttpResponse:
-    """Use the chosen files (whisper.cpp: a variant; Kokoro: a model file and a voice)."""
-    if provider_id == "whispercpp":
-        values = {"variant": request.POST.get("variant", "")}
-        if request.POST.get("runtime_path", "").strip():
-            values["runtime_path"] = request.POST["runtime_path"].strip()
-    elif provider_id == "kokoro":
-        values = {
-            "model_file": request.POST.get("model_file", ""),
-            "voice": request.POST.get("voice", ""),
-        }
-    else:
-        raise Http404("No model files here")
-    configured = catalogs.model_files_select(
-        provider=PROVIDERS[provider_id], values=values, ctx=_ctx(request)
-    )
-    if not request.htmx:
-        return redirect("provider", provider_id=provider_id)
-    from connections.views import TEMPLATE, _context  # the wizard renders the whole page part
-
-    context = _context(request, PROVIDERS[provider_id], result=configured.result)
-    return render(request, f"{TEMPLATE}#wizard", context)
 
 
 # --- Ollama -----------------------------------------------------------------------------------

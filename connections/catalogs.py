@@ -162,6 +162,22 @@ def ollama_catalog() -> dict:
     }
 
 
+def catalog_for(provider_id: str) -> dict:
+    """What a model-file provider's page shows: its files (with the last job of each)."""
+    if provider_id == "whispercpp":
+        listing = whisper_catalog()
+        files = listing["models"]
+        voices: list[dict] = []
+    else:
+        listing = kokoro_catalog()
+        files = [*listing["models"], listing["voices_file"]]
+        voices = kokoro_voices()["voices"]
+    latest = latest_jobs(provider_id)
+    for entry in files:
+        entry["last_job"] = latest.get(entry["name"])
+    return {"files": files, "voices": voices, "selected": listing["selected"]}
+
+
 # --- services -------------------------------------------------------------------------------
 
 

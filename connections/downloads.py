@@ -1,7 +1,7 @@
 """Download jobs: model files (whisper.cpp, Kokoro) and Ollama pulls, run by the task worker.
 
 Starting, cancelling and deleting are services (dashboard, API and commands call them); the work
-itself runs in `manage.py db_worker` through `connections.tasks`, never inside a web request.
+itself runs in `manage.py db_worker` (the `run_download` task), never inside a web request.
 The worker reports progress and a heartbeat on the DownloadJob row, checks for a cancel about
 twice a second, and a running job whose heartbeat stops (its worker died) is marked failed so it
 can be started again, resuming from its partial file.
@@ -17,6 +17,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_tasks import task
 
 from connections.models import ACTIVE_JOB_STATUSES, Connection, DownloadJob, JobKind, JobStatus
 from koda.audit import audit_record
@@ -96,8 +97,6 @@ def download_start(
 
 
 def _enqueue(job: DownloadJob) -> None:
-    from connections.tasks import run_download
-
     run_download.enqueue(str(job.pk))
 
 
@@ -170,6 +169,12 @@ def downloads_reap_stale() -> int:
 
 
 # --- the work, in the task worker -------------------------------------------------------------
+
+
+@task()
+def run_download(job_id: str) -> str:
+    """The Django Task the worker runs: fetch a model file or pull an Ollama model."""
+    return download_run(job_id)
 
 
 @dataclass

@@ -8,8 +8,8 @@ F = "providers/<str:provider_id>/files"
 
 urlpatterns = [
     # Local catalogs (before the generic provider routes).
-    path(f"{F}/", catalog_views.files_card, name="files"),
-    path(f"{F}/select", catalog_views.files_select, name="files-select"),
+    path(f"{F}/", views.files_card, name="files"),
+    path(f"{F}/select", views.files_select, name="files-select"),
     path(f"{F}/<str:name>/row", catalog_views.file_row, name="file-row"),
     path(f"{F}/<str:name>/download", catalog_views.file_download, name="file-download"),
     path(f"{F}/<str:name>/delete", catalog_views.file_delete, name="file-delete"),

@@ -17,7 +17,6 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from connections import catalogs, selectors, services
-from connections.catalog_views import catalog_for
 from connections.forms import CredentialForm, DefaultModelForm
 from connections.models import Connection
 from koda.context import Context, Via
@@ -101,7 +100,7 @@ def _context(
         stored = connection is not None and connection.auth_method == chosen.id
         form = CredentialForm(method=chosen, initial=dict(connection.config) if stored else {})
     stored_method = provider.method(connection.auth_method) if connection else None
-    catalog = catalog_for(provider.id) if provider.id in ("whispercpp", "kokoro") else None
+    catalog = catalogs.catalog_for(provider.id) if provider.id in ("whispercpp", "kokoro") else None
     local_ollama = (
         provider.id == "ollama"
         and connection is not None
@@ -218,3 +217,38 @@ def provider_disconnect(request: HttpRequest, provider_id: str) -> HttpResponse:
         pass  # already gone: the page shows that
     url = f"/providers/{provider.id}/"
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+# --- model files: the wizard parts the catalog card drives -------------------------------------
+
+
+@require_GET
+def files_card(request: HttpRequest, provider_id: str) -> HttpResponse:
+    if provider_id not in ("whispercpp", "kokoro"):
+        raise Http404("No model files here")
+    return render(
+        request, "connections/catalogs.html#model-files", _context(request, PROVIDERS[provider_id])
+    )
+
+
+@require_POST
+def files_select(request: HttpRequest, provider_id: str) -> HttpResponse:
+    """Use the chosen files (whisper.cpp: a variant; Kokoro: a model file and a voice)."""
+    if provider_id == "whispercpp":
+        values = {"variant": request.POST.get("variant", "")}
+        if request.POST.get("runtime_path", "").strip():
+            values["runtime_path"] = request.POST["runtime_path"].strip()
+    elif provider_id == "kokoro":
+        values = {
+            "model_file": request.POST.get("model_file", ""),
+            "voice": request.POST.get("voice", ""),
+        }
+    else:
+        raise Http404("No model files here")
+    configured = catalogs.model_files_select(
+        provider=PROVIDERS[provider_id], values=values, ctx=_ctx(request)
+    )
+    if not request.htmx:
+        return redirect("provider", provider_id=provider_id)
+    context = _context(request, PROVIDERS[provider_id], result=configured.result)
+    return render(request, f"{TEMPLATE}#wizard", context)
