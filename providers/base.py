@@ -16,7 +16,14 @@ from django.views.decorators.debug import sensitive_variables
 
 from koda.redaction import redact
 from providers.fields import Method
-from providers.values import Capability, Credential, Outcome, Verdict, VerificationResult
+from providers.values import (
+    Capability,
+    Credential,
+    Outcome,
+    RuntimeAccess,
+    Verdict,
+    VerificationResult,
+)
 
 log = logging.getLogger("koda.verify")
 
@@ -86,6 +93,10 @@ class Provider:
 
     def check(self, credential: Credential) -> VerificationResult:
         raise NotImplementedError(f"verification for {self.id} is not implemented yet")
+
+    def runtime_access(self, credential: Credential) -> RuntimeAccess:
+        """How an agent's runtime reaches this provider with this credential."""
+        return RuntimeAccess(self.id)
 
     def result(
         self,

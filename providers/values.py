@@ -166,3 +166,15 @@ class Verdict:
     outcome: Outcome
     message: str
     remedy: str = ""
+
+
+@dataclass(frozen=True)
+class RuntimeAccess:
+    """What an agent's runtime needs, beside the credential, to call a provider: which API it
+    speaks (`openai` for every OpenAI-compatible one), where, and which extra (non-secret)
+    headers; for files on the Koda host, where they are."""
+
+    protocol: str
+    base_url: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    paths: dict[str, str] = field(default_factory=dict)

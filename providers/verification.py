@@ -20,7 +20,14 @@ from django.views.decorators.debug import sensitive_variables
 from providers import http
 from providers.base import Provider
 from providers.fields import AuthMethod
-from providers.values import Credential, Model, Outcome, Verdict, VerificationResult
+from providers.values import (
+    Credential,
+    Model,
+    Outcome,
+    RuntimeAccess,
+    Verdict,
+    VerificationResult,
+)
 
 # Outcomes that mean an alternate URL gave no answer worth reporting in place of the first.
 _NO_ANSWER = frozenset(
@@ -140,6 +147,12 @@ class HttpProvider(Provider):
     def auth_headers(self, credential: Credential) -> dict[str, str]:
         key = credential.get("api_key")
         return {"Authorization": f"Bearer {key}"} if key else {}
+
+    # The API an agent's runtime speaks to this provider (`openai`: OpenAI-compatible).
+    protocol: ClassVar[str] = "openai"
+
+    def runtime_access(self, credential: Credential) -> RuntimeAccess:
+        return RuntimeAccess(self.protocol, self.base_url(credential))
 
     def probes_for(self, credential: Credential) -> list[Probe]:
         raise NotImplementedError

@@ -4,7 +4,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from providers.fields import AuthMethod, Method, api_key_method
 from providers.http import ProbeResponse
-from providers.values import Capability, Credential, Model, Outcome, Verdict
+from providers.values import Capability, Credential, Model, Outcome, RuntimeAccess, Verdict
 from providers.verification import ErrorFields, HttpProvider, Probe
 
 API_VERSION = "2023-06-01"
@@ -33,6 +33,13 @@ class Anthropic(HttpProvider):
     @sensitive_variables()
     def auth_headers(self, credential: Credential) -> dict[str, str]:
         return {"x-api-key": credential.get("api_key"), "anthropic-version": API_VERSION}
+
+    protocol = "anthropic"
+
+    def runtime_access(self, credential: Credential) -> RuntimeAccess:
+        return RuntimeAccess(
+            "anthropic", self.base_url(credential), {"anthropic-version": API_VERSION}
+        )
 
     def probes_for(self, credential: Credential) -> list[Probe]:
         # Free and token-less; newest models first, up to 1000 in one page.

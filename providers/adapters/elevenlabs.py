@@ -34,6 +34,8 @@ class ElevenLabs(HttpProvider):
     def auth_headers(self, credential: Credential) -> dict[str, str]:
         return {"xi-api-key": credential.get("api_key")}
 
+    protocol = "elevenlabs"
+
     def probes_for(self, credential: Credential) -> list[Probe]:
         return [
             Probe(

@@ -62,6 +62,8 @@ class Google(HttpProvider):
     def auth_headers(self, credential: Credential) -> dict[str, str]:
         return {"x-goog-api-key": credential.get("api_key")}
 
+    protocol = "google"
+
     def probes_for(self, credential: Credential) -> list[Probe]:
         return [Probe("GET", "/models?pageSize=1000", models=_models)]
 

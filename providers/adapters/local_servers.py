@@ -18,7 +18,15 @@ from providers.fields import (
 )
 from providers.http import ProbeResponse
 from providers.runtime import check_binary, is_apple_silicon
-from providers.values import Capability, Credential, Model, Outcome, Verdict, VerificationResult
+from providers.values import (
+    Capability,
+    Credential,
+    Model,
+    Outcome,
+    RuntimeAccess,
+    Verdict,
+    VerificationResult,
+)
 from providers.verification import ErrorFields, HttpProvider, Probe, text
 
 # `llama-server --version` prints (to stderr) `version: 4589 (c6e8cc28)` in older builds and
@@ -57,6 +65,14 @@ def _llama_version(output: str) -> dict[str, str] | None:
     if built:
         facts["built_with"] = built.group("built")[:200]
     return facts
+
+
+def _local_runtime_access(credential: Credential, base_url: str, program: str) -> RuntimeAccess:
+    """A running server speaks the OpenAI-compatible API under /v1; a binary is for the runtime
+    to start itself."""
+    if credential.method == AuthMethod.LOCAL_RUNTIME:
+        return RuntimeAccess(program, paths={"binary": credential.get("runtime_path")})
+    return RuntimeAccess("openai", base_url + "/v1")
 
 
 class LlamaCpp(HttpProvider):
@@ -106,6 +122,9 @@ class LlamaCpp(HttpProvider):
     @property
     def key_remedy(self) -> str:
         return "Enter the key llama-server was started with (--api-key or --api-key-file)."
+
+    def runtime_access(self, credential: Credential) -> RuntimeAccess:
+        return _local_runtime_access(credential, self.base_url(credential), "llama-server")
 
     def check(self, credential: Credential) -> VerificationResult:
         if credential.method == AuthMethod.LOCAL_RUNTIME:
@@ -194,6 +213,9 @@ class MLX(HttpProvider):
     capabilities = frozenset({Capability.CHAT})
     good_for = "Fast local inference on Apple silicon Macs."
     start_hint = "Start the server (mlx_lm.server --model <repo or path>)."
+
+    def runtime_access(self, credential: Credential) -> RuntimeAccess:
+        return _local_runtime_access(credential, self.base_url(credential), "mlx_lm.server")
 
     def check(self, credential: Credential) -> VerificationResult:
         if credential.method == AuthMethod.LOCAL_RUNTIME:

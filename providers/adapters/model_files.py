@@ -22,7 +22,15 @@ from providers.model_catalog import (
     voices_in,
 )
 from providers.runtime import check_binary
-from providers.values import Capability, Credential, Model, Outcome, Verdict, VerificationResult
+from providers.values import (
+    Capability,
+    Credential,
+    Model,
+    Outcome,
+    RuntimeAccess,
+    Verdict,
+    VerificationResult,
+)
 
 
 class _ModelFiles(Provider):
@@ -64,6 +72,13 @@ class Kokoro(_ModelFiles):
     )
     capabilities = frozenset({Capability.TTS})
     good_for = "Offline text to speech with a small ONNX model and many voices."
+
+    def runtime_access(self, credential: Credential) -> RuntimeAccess:
+        model_file = kokoro_models().get(credential.get("model_file"))
+        paths = {"voices": str(path_of(self.id, kokoro_voices_file()))}
+        if model_file is not None:
+            paths["model"] = str(path_of(self.id, model_file))
+        return RuntimeAccess("kokoro-onnx", paths=paths)
 
     def check(self, credential: Credential) -> VerificationResult:
         model_file, voices_file = (
@@ -118,6 +133,13 @@ class WhisperCpp(_ModelFiles):
     )
     capabilities = frozenset({Capability.STT})
     good_for = "Offline transcription with ggml Whisper models."
+
+    def runtime_access(self, credential: Credential) -> RuntimeAccess:
+        variant = WHISPER_VARIANTS.get(credential.get("variant"))
+        paths = {"model": str(path_of(self.id, variant))} if variant else {}
+        if credential.get("runtime_path"):
+            paths["binary"] = credential.get("runtime_path")
+        return RuntimeAccess("whisper.cpp", paths=paths)
 
     def check(self, credential: Credential) -> VerificationResult:
         variant = WHISPER_VARIANTS.get(credential.get("variant"))

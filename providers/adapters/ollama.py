@@ -20,7 +20,15 @@ from providers.fields import (
 )
 from providers.http import ProbeResponse
 from providers.transfer import Cancelled
-from providers.values import Capability, Credential, Model, Outcome, Verdict, VerificationResult
+from providers.values import (
+    Capability,
+    Credential,
+    Model,
+    Outcome,
+    RuntimeAccess,
+    Verdict,
+    VerificationResult,
+)
 from providers.verification import ErrorFields, HttpProvider, Probe, number, text
 
 LOCAL_DEFAULT = "http://127.0.0.1:11434"
@@ -122,6 +130,12 @@ class Ollama(HttpProvider):
     good_for = "Open-weight models on your own hardware, or Ollama's hosted cloud models."
     needs_default_model = True
     start_hint = "Start Ollama on that machine (ollama serve, or the desktop app)."
+
+    def runtime_access(self, credential: Credential) -> RuntimeAccess:
+        if credential.method == AuthMethod.API_KEY:  # ollama.com speaks Ollama's native API
+            return RuntimeAccess("ollama", self.base_url(credential))
+        # A local server also serves the OpenAI-compatible API under /v1 (providers.md §4a).
+        return RuntimeAccess("openai", self.base_url(credential) + "/v1")
 
     def probes_for(self, credential: Credential) -> list[Probe]:
         if credential.method == AuthMethod.API_KEY:

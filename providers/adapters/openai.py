@@ -6,7 +6,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from providers.fields import AuthMethod, CredentialField, FieldKind, Method, api_key_method
 from providers.http import ProbeResponse
-from providers.values import Capability, Credential, Outcome, Verdict
+from providers.values import Capability, Credential, Outcome, RuntimeAccess, Verdict
 from providers.verification import ErrorFields, HttpProvider, Probe, openai_style_models
 
 
@@ -53,6 +53,17 @@ class OpenAI(HttpProvider):
         if credential.get("project"):
             headers["OpenAI-Project"] = credential.get("project")
         return headers
+
+    def runtime_access(self, credential: Credential) -> RuntimeAccess:
+        headers = {
+            name: credential.get(field)
+            for field, name in (
+                ("organization", "OpenAI-Organization"),
+                ("project", "OpenAI-Project"),
+            )
+            if credential.get(field)
+        }
+        return RuntimeAccess("openai", self.base_url(credential), headers)
 
     def probes_for(self, credential: Credential) -> list[Probe]:
         return [Probe("GET", "/models", models=openai_style_models)]
