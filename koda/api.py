@@ -207,15 +207,21 @@ def _read_body(request: HttpRequest, limit: int) -> bytes:
         return b"x" * (limit + 1)
 
 
-def api_view(methods: Iterable[str]) -> Callable:
+def api_view(
+    methods: Iterable[str], *, authenticate: Callable[[HttpRequest], str] | None = None
+) -> Callable:
+    """`authenticate` replaces the operator authentication for views that other callers use
+    (an agent's runtime): it sets what the view needs on the request and returns "token" (bearer
+    writes need JSON) or "session" (the cookie-write CSRF rule applies), or raises an ApiError."""
     allowed = sorted(set(methods) | ({"HEAD"} if "GET" in methods else set()))
+    authenticator = authenticate or _authenticate
 
     def decorator(view: Callable[..., Any]) -> Callable[..., HttpResponse]:
         @csrf_exempt
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             try:
-                via = _authenticate(request)
+                via = authenticator(request)
                 if request.method not in allowed:
                     raise MethodNotAllowed(
                         f"{request.method} is not allowed here.",

@@ -27,6 +27,7 @@ class Via(models.TextChoices):
     API = "api", "API"
     COMMAND = "command", "Command"
     SWEEP = "sweep", "Health sweep"
+    RUNTIME = "runtime", "Agent runtime"  # an agent's own runtime, with its runtime token
     ADMIN = "admin", "Admin"
     SYSTEM = "system", "System"
 
@@ -37,6 +38,7 @@ class ActorKind(enum.StrEnum):
     COMMAND = "command"
     SWEEP = "sweep"
     SYSTEM = "system"  # Koda itself (a background job refreshing what it changed)
+    AGENT = "agent"  # an agent's runtime, by its runtime token
     ANONYMOUS = "anonymous"
 
 
@@ -57,6 +59,8 @@ class Actor:
             return f"command {self.detail}" if self.detail else "command"
         if self.kind == ActorKind.ANONYMOUS:
             return f"anonymous ({self.detail})"
+        if self.kind == ActorKind.AGENT:
+            return f"agent {self.detail}"
         return name or str(self.kind)
 
 
@@ -98,6 +102,15 @@ class Context:
     @classmethod
     def sweep(cls) -> Context:
         return cls(Actor(ActorKind.SWEEP), Via.SWEEP)
+
+    @classmethod
+    def agent(cls, request: HttpRequest, slug: str, token_prefix: str) -> Context:
+        """An agent's runtime: `detail` names the agent and the token's public prefix."""
+        return cls(
+            Actor(ActorKind.AGENT, detail=f"{slug} (token {token_prefix}…)"),
+            Via.RUNTIME,
+            client_address(request),
+        )
 
     @classmethod
     def system(cls) -> Context:

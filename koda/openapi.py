@@ -31,6 +31,7 @@ _DESCRIPTIONS = {
     415: "Body is not JSON",
     422: "Verification failed",
     500: "Koda failed (the error is logged)",
+    429: "Too many requests (Retry-After says when to try again)",
     502: "The provider refused or could not be reached",
 }
 
@@ -123,6 +124,7 @@ def build() -> dict:
         for section, target in (
             ("paths", doc["paths"]),
             ("schemas", doc["components"]["schemas"]),
+            ("securitySchemes", doc["components"]["securitySchemes"]),
         ):
             for name, value in part.get(section, {}).items():
                 if name in target:

@@ -81,6 +81,9 @@ KODA_MODEL_MIRROR_URL = env.str("KODA_MODEL_MIRROR_URL", "").rstrip("/")
 # Sizes and SHA-256 of model files, where a mirror serves other revisions than the catalog's:
 # a JSON file {"<variant or file name>": {"size": bytes, "sha256": hex}}.
 KODA_MODEL_CATALOG_FILE = env.str("KODA_MODEL_CATALOG_FILE", "")
+# How many failed calls one agent's runtime may report a minute (a looping runtime cannot flood
+# the health history).
+KODA_RUNTIME_REPORTS_PER_MINUTE = env.int("KODA_RUNTIME_REPORTS_PER_MINUTE", 30)
 # A running download whose worker has not reported for this long is taken as stopped (its
 # worker died); it can then be started again and resumes where it stopped.
 KODA_DOWNLOAD_STALE_SECONDS = env.int("KODA_DOWNLOAD_STALE_SECONDS", 60)
@@ -116,6 +119,7 @@ INSTALLED_APPS = [
     "koda",
     "providers",
     "connections",
+    "agents",
 ]
 
 MIDDLEWARE = [

@@ -16,6 +16,7 @@ urlpatterns = [
     path("tokens/<int:token_id>/revoke", views.token_revoke, name="token-revoke"),
     path("admin/", admin.site.urls),
     path(API, include("connections.api_urls")),
+    path(API, include("agents.api_urls")),
     # Last: the OpenAPI document, then a JSON 404 for any API path no app claims.
     path(API, include("koda.api_urls")),
     path("", include("connections.urls")),
