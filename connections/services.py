@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import transaction
+from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from connections.checks import check_apply, snapshot_record
 from connections.forms import CredentialForm
-from connections.models import Connection
+from connections.models import Connection, HealthSnapshot
 from koda.audit import audit_record
 from koda.context import Context, Via
 from koda.redaction import secret_hint
@@ -243,3 +245,29 @@ def _hint(provider: Provider, credential: Credential) -> str:
 
 def _target(provider: Provider) -> str:
     return f"provider:{provider.id}"
+
+
+# Seconds after a runtime's report before the connection is verified again (the sweep picks it
+# up): soon, so a provider that recovered is back in every agent's candidates quickly.
+REVERIFY_AFTER_REPORT = 30
+
+
+def connection_record_report(
+    *, provider: Provider, result: VerificationResult, ctx: Context
+) -> HealthSnapshot | None:
+    """A runtime's failed call, recorded like a check (snapshot with trigger `runtime`, status
+    degraded or failing) and followed by a prompt re-verification. None if not connected."""
+    with transaction.atomic():
+        connection = (
+            Connection.objects.select_for_update()
+            .defer("secrets")
+            .filter(provider_id=provider.id)
+            .first()
+        )
+        if connection is None:
+            return None
+        check_apply(connection, result)
+        soon = timezone.now() + timedelta(seconds=REVERIFY_AFTER_REPORT)
+        connection.next_check_at = min(connection.next_check_at or soon, soon)
+        connection.save()
+        return snapshot_record(provider=provider, connection=connection, result=result, ctx=ctx)

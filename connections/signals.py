@@ -1,0 +1,26 @@
+"""What connections asks the apps above it, without importing them (the house runs one way).
+
+`dependents` is sent before a change that agents may rely on (a disconnect, a new default model);
+each receiver answers a list of `{"agent", "name", "role", "effect"}` (effect: "falls back" or
+"breaks"), which the dashboard shows for confirmation and the API answers with.
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+from connections.models import Connection
+from providers.base import Provider
+
+dependents = Signal()
+
+
+def dependents_of(provider: Provider, *, change: str, model: str = "") -> list[dict]:
+    """Everything that would be affected if `provider` were disconnected (`change="disconnect"`)
+    or its default model changed to `model` (`change="default_model"`)."""
+    found: list[dict] = []
+    for _receiver, answer in dependents.send(
+        sender=Connection, provider_id=provider.id, change=change, model=model
+    ):
+        found.extend(answer or [])
+    return found
