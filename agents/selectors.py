@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from agents.models import Agent, PolicyVersion
 from agents.policy import Policy
 from agents.resolution import Resolution, resolve
@@ -40,9 +42,19 @@ def agent_routing(agent: Agent, *, without: frozenset[str] = frozenset()) -> lis
 
 
 def dependents(provider_id: str, *, change: str, model: str = "") -> list[dict]:
-    """The agents and roles that use `provider_id` now, and what a disconnect (or a new default
-    model) would do to them: fall back to another candidate, or break."""
+    """The agents and roles that use `provider_id` now, and what a disconnect (`change=
+    "disconnect"`) or a new default model (`change="default_model"`) would do to them: move to
+    another candidate, or break. Each role is resolved again as if the change were made."""
     connections, defaults = connections_by_provider(), function_defaults()
+    if provider_id not in connections:
+        return []
+    after_change = dict(connections)
+    if change == "default_model":
+        changed = copy.copy(connections[provider_id])
+        changed.default_model = model
+        after_change[provider_id] = changed
+    else:
+        del after_change[provider_id]
     found = []
     for agent in Agent.objects.all():
         policy, _ = agent_policy(agent)
@@ -50,21 +62,19 @@ def dependents(provider_id: str, *, change: str, model: str = "") -> list[dict]:
             now = resolve(policy, role, connections=connections, defaults=defaults).resolved
             if now is None or now.provider != provider_id:
                 continue
-            if change == "default_model":
-                current = connections[provider_id].default_model
-                if now.source == "override" or now.model != current or model == current:
-                    continue
-                effect = f"moves to {model}"
-            else:
-                after = resolve(
-                    policy,
-                    role,
-                    connections=connections,
-                    defaults=defaults,
-                    without=frozenset({provider_id}),
-                ).resolved
-                effect = f"falls back to {after.provider} {after.model}" if after else "breaks"
-            found.append({"agent": agent.slug, "name": agent.name, "role": role, "effect": effect})
+            then = resolve(policy, role, connections=after_change, defaults=defaults).resolved
+            if then is not None and (then.provider, then.model) == (now.provider, now.model):
+                continue
+            effect = f"moves to {then.provider} {then.model}" if then else "breaks"
+            found.append(
+                {
+                    "agent": agent.slug,
+                    "name": agent.name,
+                    "role": role,
+                    "now": f"{now.provider} {now.model}",
+                    "effect": effect,
+                }
+            )
     return found
 
 

@@ -89,10 +89,35 @@ def connection_disconnect(request: HttpRequest, provider_id: str):
 
 def _disconnect(request: HttpRequest, provider: Provider) -> dict:
     try:
-        services.connection_disconnect(provider=provider, ctx=_ctx(request))
+        services.connection_disconnect(
+            provider=provider, ctx=_ctx(request), confirmed=_confirmed(request)
+        )
     except services.NotConfigured:
         raise _not_configured(provider) from None
+    except services.ConfirmationRequired as exc:
+        raise _confirmation_required(provider, exc, "Disconnecting") from None
     return {"connection": selectors.connection_state(provider, None)}
+
+
+def _confirmed(request: HttpRequest) -> bool:
+    value = request.GET.get("confirm", "")
+    if value not in ("", "true", "false"):
+        raise InvalidInput(
+            "confirm is true or false.", details={"fields": {"confirm": ["true or false."]}}
+        )
+    return value == "true"
+
+
+def _confirmation_required(
+    provider: Provider, exc: services.ConfirmationRequired, doing: str
+) -> Conflict:
+    roles = "; ".join(f"{a['agent']} {a['role']}: {a['effect']}" for a in exc.affected)
+    return Conflict(
+        f"{doing} {provider.name} changes what agents use ({roles}). Repeat with ?confirm=true "
+        "to go ahead.",
+        code="confirmation_required",
+        details={"affected": exc.affected},
+    )
 
 
 @api_view(["PUT"])
@@ -188,10 +213,15 @@ def connection_default_model(request: HttpRequest, provider_id: str):
         raise error
     try:
         stored = services.connection_set_default_model(
-            provider=provider, model=form.cleaned_data["model"], ctx=_ctx(request)
+            provider=provider,
+            model=form.cleaned_data["model"],
+            ctx=_ctx(request),
+            confirmed=_confirmed(request),
         )
     except services.NotConfigured:
         raise _not_configured(provider) from None
+    except services.ConfirmationRequired as exc:
+        raise _confirmation_required(provider, exc, "A new default model for") from None
     except services.UnknownModel:  # the models changed between the read and the write
         raise InvalidInput("That model is no longer offered.", code="unknown_model") from None
     return {"connection": _state(provider, stored)}

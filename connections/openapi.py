@@ -19,6 +19,21 @@ PROVIDER_ID = {
     + ").",
 }
 
+CONFIRM = {
+    "name": "confirm",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string", "enum": ["true", "false"], "default": "false"},
+    "description": "Go ahead although agents depend on the provider (see 409 "
+    "confirmation_required).",
+}
+CONFIRM_NOTE = (
+    "When agents' roles use this provider and the change would move them to another candidate "
+    "or leave them without one, the answer is 409 `confirmation_required` with "
+    '`details.affected`: [{"agent", "name", "role", "now", "effect"}], and nothing changes; '
+    "repeat with `?confirm=true` to go ahead (the audit event records who was affected)."
+)
+
 
 def _field_schema(spec: CredentialField) -> dict:
     schema = {
@@ -85,7 +100,9 @@ def paths() -> dict:
             },
             "delete": {
                 "summary": "Disconnect: remove the stored credential",
+                "description": CONFIRM_NOTE,
                 "operationId": "connectionDelete",
+                "parameters": [CONFIRM],
                 "responses": {"200": state, **error_responses(404, 409)},
             },
         },
@@ -93,7 +110,9 @@ def paths() -> dict:
             "parameters": [PROVIDER_ID],
             "post": {
                 "summary": "Alias of DELETE .../connection",
+                "description": CONFIRM_NOTE,
                 "operationId": "connectionDisconnect",
+                "parameters": [CONFIRM],
                 "responses": {"200": state, **error_responses(404, 409)},
             },
         },
@@ -134,7 +153,9 @@ def paths() -> dict:
             "parameters": [PROVIDER_ID],
             "put": {
                 "summary": "Set the default model (one of the discovered models)",
+                "description": CONFIRM_NOTE,
                 "operationId": "connectionPutDefaultModel",
+                "parameters": [CONFIRM],
                 "requestBody": json_request({"model": {**STRING, "maxLength": 256}}, ["model"]),
                 "responses": {"200": state, **error_responses(404, 409)},
             },

@@ -20,6 +20,7 @@ from django.views.decorators.debug import sensitive_variables
 from connections.checks import check_apply, snapshot_record
 from connections.forms import CredentialForm
 from connections.models import Connection, HealthSnapshot
+from connections.signals import affected_key, dependents_of
 from koda.audit import audit_record
 from koda.context import Context, Via
 from koda.redaction import secret_hint
@@ -34,6 +35,19 @@ class NotConfigured(Exception):
 
 class UnknownModel(ValueError):
     """The model is not one the connection discovered."""
+
+
+class ConfirmationRequired(Exception):
+    """Agents depend on what is about to change: `affected` lists them (agent, role, effect).
+    Callers show the list and call again with `confirmed=True`."""
+
+    def __init__(self, affected: list[dict]) -> None:
+        super().__init__(f"{len(affected)} agent role(s) depend on this")
+        self.affected = affected
+
+    @property
+    def key(self) -> str:
+        return affected_key(self.affected)
 
 
 class UnsupportedAuthMethod(Exception):
@@ -180,7 +194,10 @@ def connection_verify(*, provider: Provider, ctx: Context) -> tuple[Connection, 
     return current, result
 
 
-def connection_set_default_model(*, provider: Provider, model: str, ctx: Context) -> Connection:
+def connection_set_default_model(
+    *, provider: Provider, model: str, ctx: Context, confirmed: bool = False
+) -> Connection:
+    """Raises ConfirmationRequired, unless `confirmed`, when agents' roles would move model."""
     with transaction.atomic():
         connection = (
             Connection.objects.select_for_update()
@@ -193,20 +210,22 @@ def connection_set_default_model(*, provider: Provider, model: str, ctx: Context
         if model not in connection.model_ids:
             raise UnknownModel(model)
         before = connection.default_model
+        affected = _check_dependents(provider, "default_model", model, confirmed=confirmed)
         connection.default_model = model
         connection.save(update_fields=["default_model", "updated_at"])
         audit_record(
             ctx=ctx,
             action="connection.default_model",
             target=_target(provider),
-            diff={"before": before, "after": model},
+            diff={"before": before, "after": model, **({"affected": affected} if affected else {})},
         )
     return connection
 
 
 @transaction.atomic
-def connection_disconnect(*, provider: Provider, ctx: Context) -> None:
-    """Delete the stored credential and state. Health snapshots stay (provider_id is kept)."""
+def connection_disconnect(*, provider: Provider, ctx: Context, confirmed: bool = False) -> None:
+    """Delete the stored credential and state. Health snapshots stay (provider_id is kept).
+    Raises ConfirmationRequired, unless `confirmed`, when agents' roles use the provider."""
     connection = (
         Connection.objects.select_for_update()
         .defer("secrets")
@@ -215,11 +234,24 @@ def connection_disconnect(*, provider: Provider, ctx: Context) -> None:
     )
     if connection is None:
         raise NotConfigured(provider.id)
+    affected = _check_dependents(provider, "disconnect", confirmed=confirmed)
     before = _public(connection)
     connection.delete()
     audit_record(
-        ctx=ctx, action="connection.disconnect", target=_target(provider), diff={"before": before}
+        ctx=ctx,
+        action="connection.disconnect",
+        target=_target(provider),
+        diff={"before": before, **({"affected": affected} if affected else {})},
     )
+
+
+def _check_dependents(
+    provider: Provider, change: str, model: str = "", *, confirmed: bool
+) -> list[dict]:
+    affected = dependents_of(provider, change=change, model=model)
+    if affected and not confirmed:
+        raise ConfirmationRequired(affected)
+    return affected
 
 
 def _public(connection: Connection) -> dict:

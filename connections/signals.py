@@ -1,8 +1,9 @@
 """What connections asks the apps above it, without importing them (the house runs one way).
 
 `dependents` is sent before a change that agents may rely on (a disconnect, a new default model);
-each receiver answers a list of `{"agent", "name", "role", "effect"}` (effect: "falls back" or
-"breaks"), which the dashboard shows for confirmation and the API answers with.
+each receiver answers a list of `{"agent", "name", "role", "now", "effect"}` (`now`: the provider
+and model the role uses; `effect`: "moves to <provider> <model>" or "breaks"), which the
+dashboard shows for confirmation and the API answers with.
 """
 
 from __future__ import annotations
@@ -24,3 +25,9 @@ def dependents_of(provider: Provider, *, change: str, model: str = "") -> list[d
     ):
         found.extend(answer or [])
     return found
+
+
+def affected_key(affected: list[dict]) -> str:
+    """Names exactly these dependents, so a form confirms what it showed, not whatever depends
+    on the provider by the time it is posted."""
+    return ",".join(sorted(f"{a['agent']}/{a['role']}" for a in affected))

@@ -19,6 +19,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from connections import catalogs, selectors, services
 from connections.forms import CredentialForm, DefaultModelForm
 from connections.models import Connection
+from connections.signals import affected_key, dependents_of
 from koda.context import Context, Via
 from koda.rendering import render_page, render_swap
 from providers.base import Provider
@@ -122,7 +123,9 @@ def _context(
         "step": 1 if connection is None else (3 if connection.is_ready else 2),
         "catalog": catalog,
         "ollama": catalogs.ollama_catalog() if local_ollama else None,
+        "dependents": dependents_of(provider, change="disconnect") if connection else [],
     }
+    context["dependents_key"] = affected_key(context["dependents"])
     context.update(extra)
     return context
 
@@ -193,28 +196,54 @@ def provider_default_model(request: HttpRequest, provider_id: str) -> HttpRespon
         return redirect("provider", provider_id=provider.id)
     form = DefaultModelForm(request.POST, choices=stored.model_ids)
     model_error = None
+    confirm = None
     if form.is_valid():
+        model = form.cleaned_data["model"]
         try:
-            services.connection_set_default_model(
-                provider=provider, model=form.cleaned_data["model"], ctx=_ctx(request)
+            _confirming(
+                request,
+                lambda confirmed: services.connection_set_default_model(
+                    provider=provider, model=model, ctx=_ctx(request), confirmed=confirmed
+                ),
             )
         except (services.NotConfigured, services.UnknownModel):
             model_error = "That model is no longer offered; verify again to refresh the list."
+        except services.ConfirmationRequired as exc:
+            confirm = {"change": "default_model", "model": model, "exc": exc}
     else:
         model_error = " ".join(form.errors.get("model", ["Pick a model."]))
-    if model_error or request.htmx:
-        context = _context(request, provider, model_error=model_error)
+    if model_error or confirm or request.htmx:
+        context = _context(request, provider, model_error=model_error, confirm=confirm)
         return render_swap(request, TEMPLATE, "wizard", context)
     return redirect("provider", provider_id=provider.id)
+
+
+def _confirming(request: HttpRequest, change):
+    """Make `change(confirmed)`; when agents depend on it, go ahead only if the form confirmed
+    exactly the dependents there are now (it names them; a list that changed is asked again)."""
+    try:
+        return change(False)
+    except services.ConfirmationRequired as exc:
+        if request.POST.get("confirm") != exc.key:
+            raise
+        return change(True)
 
 
 @require_POST
 def provider_disconnect(request: HttpRequest, provider_id: str) -> HttpResponse:
     provider = _provider_or_404(provider_id)
     try:
-        services.connection_disconnect(provider=provider, ctx=_ctx(request))
+        _confirming(
+            request,
+            lambda confirmed: services.connection_disconnect(
+                provider=provider, ctx=_ctx(request), confirmed=confirmed
+            ),
+        )
     except services.NotConfigured:
         pass  # already gone: the page shows that
+    except services.ConfirmationRequired as exc:
+        context = _context(request, provider, confirm={"change": "disconnect", "exc": exc})
+        return render_swap(request, TEMPLATE, "wizard", context)
     url = f"/providers/{provider.id}/"
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 

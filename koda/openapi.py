@@ -25,7 +25,7 @@ _DESCRIPTIONS = {
     403: "Forbidden (CSRF rule, not an operator)",
     404: "Unknown provider or path",
     405: "Method not allowed",
-    409: "Conflict (nothing configured)",
+    409: "Conflict: nothing configured, already exists, or confirmation required (see code)",
     411: "Chunked body the server cannot read",
     413: "Body over 64 KB",
     415: "Body is not JSON",
