@@ -7,7 +7,7 @@ from agents import api, runtime
 A = "agents/<slug:agent_id>"
 
 urlpatterns = [
-    path("agents", api.agents, name="agents"),
+    path("agents", api.agents, name="api-agents"),
     path(f"{A}/model-policy", api.model_policy, name="agent-policy"),
     path(f"{A}/model-policy/resolve", api.resolve, name="agent-resolve"),
     path(f"{A}/model-policy/versions", api.versions, name="agent-versions"),
@@ -18,6 +18,6 @@ urlpatterns = [
     ),
     path(f"{A}/runtime/resolve", runtime.runtime_resolve, name="agent-runtime-resolve"),
     path(f"{A}/runtime/report", runtime.runtime_report, name="agent-runtime-report"),
-    path("defaults", api.defaults, name="defaults"),
+    path("defaults", api.defaults, name="api-defaults"),
     path("defaults/<str:function>", api.default_set, name="default-set"),
 ]

@@ -25,6 +25,15 @@ MODEL_NOT_DISCOVERED = "model_not_discovered"
 NO_MODEL = "no_model_for_role"
 SIMULATED_DOWN = "simulated_down"
 DUPLICATE = "duplicate"
+REASON_TEXT = {
+    NOT_ALLOWED: "not allowed for this agent",
+    NOT_CONNECTED: "not connected",
+    FAILING: "failing",
+    MODEL_NOT_DISCOVERED: "no longer offers the model",
+    NO_MODEL: "no model for this role",
+    SIMULATED_DOWN: "down (simulated)",
+    DUPLICATE: "already a candidate",
+}
 
 
 @dataclass(frozen=True)
@@ -132,7 +141,7 @@ def _model_for(
     if function == "chat" and connection.default_model:
         return connection.default_model
     for model in connection.models:
-        if function in model.capabilities:
+        if model.serves(function):
             return model.id
     return None
 

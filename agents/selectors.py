@@ -9,6 +9,7 @@ from agents.policy import Policy
 from agents.resolution import Resolution, resolve
 from connections.models import FunctionDefault
 from connections.selectors import connections_by_provider
+from providers.registry import PROVIDERS
 
 
 def agent_policy(agent: Agent) -> tuple[Policy, PolicyVersion | None]:
@@ -65,14 +66,16 @@ def dependents(provider_id: str, *, change: str, model: str = "") -> list[dict]:
             then = resolve(policy, role, connections=after_change, defaults=defaults).resolved
             if then is not None and (then.provider, then.model) == (now.provider, now.model):
                 continue
-            effect = f"moves to {then.provider} {then.model}" if then else "breaks"
             found.append(
                 {
                     "agent": agent.slug,
                     "name": agent.name,
                     "role": role,
-                    "now": f"{now.provider} {now.model}",
-                    "effect": effect,
+                    "now": {"provider": now.provider, "model": now.model},
+                    "then": {"provider": then.provider, "model": then.model} if then else None,
+                    "effect": f"moves to {PROVIDERS[then.provider].name} {then.model}"
+                    if then
+                    else "breaks: no candidate left",
                 }
             )
     return found

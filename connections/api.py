@@ -111,7 +111,7 @@ def _confirmed(request: HttpRequest) -> bool:
 def _confirmation_required(
     provider: Provider, exc: services.ConfirmationRequired, doing: str
 ) -> Conflict:
-    roles = "; ".join(f"{a['agent']} {a['role']}: {a['effect']}" for a in exc.affected)
+    roles = "; ".join(f"{a['agent']} ({a['role']}) {a['effect']}" for a in exc.affected)
     return Conflict(
         f"{doing} {provider.name} changes what agents use ({roles}). Repeat with ?confirm=true "
         "to go ahead.",

@@ -30,7 +30,9 @@ CONFIRM = {
 CONFIRM_NOTE = (
     "When agents' roles use this provider and the change would move them to another candidate "
     "or leave them without one, the answer is 409 `confirmation_required` with "
-    '`details.affected`: [{"agent", "name", "role", "now", "effect"}], and nothing changes; '
+    '`details.affected`: [{"agent", "name", "role", "now", "then", "effect"}] (`now`, `then`: '
+    '{"provider", "model"}; `then` is null when the role would be left without a model), and '
+    "nothing changes; "
     "repeat with `?confirm=true` to go ahead (the audit event records who was affected)."
 )
 

@@ -1,9 +1,9 @@
 """What connections asks the apps above it, without importing them (the house runs one way).
 
 `dependents` is sent before a change that agents may rely on (a disconnect, a new default model);
-each receiver answers a list of `{"agent", "name", "role", "now", "effect"}` (`now`: the provider
-and model the role uses; `effect`: "moves to <provider> <model>" or "breaks"), which the
-dashboard shows for confirmation and the API answers with.
+each receiver answers a list of `{"agent", "name", "role", "now", "then", "effect"}` (`now` and
+`then`: `{"provider", "model"}` the role uses before and after, `then` null when nothing is left;
+`effect`: the same in words), which the dashboard shows for confirmation and the API answers with.
 """
 
 from __future__ import annotations

@@ -19,5 +19,6 @@ urlpatterns = [
     path(API, include("agents.api_urls")),
     # Last: the OpenAPI document, then a JSON 404 for any API path no app claims.
     path(API, include("koda.api_urls")),
+    path("", include("agents.urls")),
     path("", include("connections.urls")),
 ]

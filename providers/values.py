@@ -4,6 +4,7 @@ configured, the models a provider has, and the result of a verification (design 
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -78,6 +79,9 @@ class Credential:
         return tuple(v for v in self.secrets.values() if v)
 
 
+_NOT_CHAT = re.compile(r"whisper|tts|embed|transcri|speech|audio", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Model:
     """A model a connection discovered, with what the provider says about it."""
@@ -92,6 +96,14 @@ class Model:
     quantization: str = ""
     # Length of the vectors an embedding model returns, where the provider says.
     dimensions: int | None = None
+
+    def serves(self, function: str) -> bool:
+        """Whether the model can do `function` (chat, embedding, tts, stt). Most model lists
+        say nothing of capabilities: such a model is taken for a chat model unless its name says
+        it is a speech or embedding one (whisper-large-v3, tts-1, text-embedding-3-small)."""
+        if self.capabilities:
+            return function in self.capabilities
+        return function == "chat" and not _NOT_CHAT.search(self.id)
 
     def as_dict(self) -> dict[str, Any]:
         """Only what is known: `{"id": …}` plus the fields the provider filled in."""

@@ -17,8 +17,9 @@ def test_disconnecting_a_provider_agents_use_needs_confirmation(api, agent):
             "agent": "support-bot",
             "name": "Support bot",
             "role": "triage",
-            "now": "groq llama-3.1-8b-instant",
-            "effect": "moves to anthropic claude-sonnet-4-5",
+            "now": {"provider": "groq", "model": "llama-3.1-8b-instant"},
+            "then": {"provider": "anthropic", "model": "claude-sonnet-4-5"},
+            "effect": "moves to Anthropic claude-sonnet-4-5",
         }
     ]
     assert "?confirm=true" in error["message"]
@@ -54,7 +55,8 @@ def test_a_role_with_nowhere_to_go_breaks(api, agent):
     error = assert_error(
         api.call("DELETE", "/providers/anthropic/connection"), 409, "confirmation_required"
     )
-    assert [(a["role"], a["effect"]) for a in error["details"]["affected"]] == [("final", "breaks")]
+    assert [(a["role"], a["then"]) for a in error["details"]["affected"]] == [("final", None)]
+    assert error["details"]["affected"][0]["effect"] == "breaks: no candidate left"
     resolve = api.get("/agents/support-bot/model-policy/resolve?role=final&without=anthropic")
     assert resolve.json()["resolved"] is None
 
@@ -71,7 +73,7 @@ def test_a_new_default_model_moves_the_roles_a_fallback_serves(api, agent):
     )
     roles = {a["role"]: a["effect"] for a in error["details"]["affected"]}
     # final names its model in an override, triage is Groq's: neither moves.
-    assert roles == {"chat": "moves to anthropic claude-haiku-4-5"}
+    assert roles == {"chat": "moves to Anthropic claude-haiku-4-5"}
     assert Connection.objects.get(provider_id="anthropic").default_model == "claude-sonnet-4-5"
     done = api.call("PUT", path + "?confirm=true", {"model": "claude-haiku-4-5"})
     assert done.status_code == 200, done.content
@@ -84,8 +86,8 @@ def test_the_provider_page_names_the_dependents_and_asks_before_disconnecting(
 ):
     page = operator_client.get("/providers/groq/").content.decode()
     assert 'data-testid="dependents"' in page
-    assert "Support bot" in page and "moves to anthropic claude-sonnet-4-5" in page
-    assert "Agents that use it: support-bot triage moves to anthropic" in page  # hx-confirm
+    assert "Support bot" in page and "moves to Anthropic claude-sonnet-4-5" in page
+    assert "Agents that use it: Support bot (triage) moves to Anthropic" in page  # hx-confirm
 
     # Without JavaScript: the first post asks, naming them; the confirmed one disconnects.
     asked = operator_client.post("/providers/groq/disconnect")
