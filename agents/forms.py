@@ -20,6 +20,8 @@ class RoleRow:
     provider: str = ""
     model: str = ""
     errors: list[str] = field(default_factory=list)
+    # Which inputs the errors are about: "role", "provider", "model".
+    invalid: set[str] = field(default_factory=set)
     placeholder: str = ""
 
 
@@ -40,12 +42,11 @@ class PolicyForm:
         """Attach `roles.<role>…` errors to their rows."""
         for row in self.rows:
             prefix = f"roles.{row.role}"
-            row.errors = [
-                m
-                for path, ms in self.errors.items()
-                if path == prefix or path.startswith(prefix + ".")
-                for m in ms
-            ]
+            row.errors, row.invalid = [], set()
+            for path, messages in self.errors.items():
+                if path == prefix or path.startswith(prefix + "."):
+                    row.errors += messages
+                    row.invalid.add(path.removeprefix(prefix).lstrip(".") or "role")
 
     @property
     def allowed_errors(self) -> list[str]:
