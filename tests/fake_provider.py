@@ -9,6 +9,10 @@ Used by the browser tests, and by hand to try the wizard from `make run`:
 Keys: anything starting `gsk_good` works; `gsk_broke…` gets Groq's daily-limit 429 (billing);
 `gsk_slow…` answers after 1.5 s; `gsk_down…` gets a 503; `gsk_limited…` a 429 with
 Retry-After: 3600; any other key gets Groq's real 401 body. `latency` delays every answer.
+
+`POST /openai/v1/chat/completions` answers the same keys the same way, a good one with an
+OpenAI-shaped chat completion that echoes the model and the last message (for the example agent
+runtime); `chats` records each call's model and headers.
 """
 
 from __future__ import annotations
@@ -45,7 +49,43 @@ DAILY_LIMIT = {
 }
 
 
+def completion(model: str, text: str) -> dict:
+    return {
+        "id": "chatcmpl-fake0001",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 9, "completion_tokens": 4, "total_tokens": 13},
+        "system_fingerprint": "fp_fake",
+    }
+
+
 class Handler(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        if self.path.rstrip("/") not in ("/openai/v1/chat/completions", "/chat/completions"):
+            self._send(404, {"error": {"message": f"Unknown request URL: POST {self.path}"}})
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length) or b"{}")
+        key = self.headers.get("Authorization", "").removeprefix("Bearer ")
+        self.server.chats.append(
+            {"model": body.get("model"), "key": key, "headers": dict(self.headers.items())}
+        )
+        if key.startswith(("gsk_good", "gsk_slow")):
+            time.sleep(self.server.latency + (1.5 if key.startswith("gsk_slow") else 0))
+            last = (body.get("messages") or [{}])[-1].get("content", "")
+            self._send(200, completion(body.get("model", ""), f"echo: {last}"))
+        else:
+            self._answer_refusal(key)
+
     def do_GET(self) -> None:
         if self.path.rstrip("/") not in ("/openai/v1/models", "/models"):
             self._send(
@@ -64,7 +104,11 @@ class Handler(BaseHTTPRequestHandler):
         time.sleep(self.server.latency + (1.5 if key.startswith("gsk_slow") else 0))
         if key.startswith(("gsk_good", "gsk_slow")):
             self._send(200, MODELS)
-        elif key.startswith("gsk_broke"):
+        else:
+            self._answer_refusal(key)
+
+    def _answer_refusal(self, key: str) -> None:
+        if key.startswith("gsk_broke"):
             self._send(429, DAILY_LIMIT)
         elif key.startswith("gsk_down"):
             self._send(503, {"error": {"message": "Service Unavailable", "type": "internal"}})
@@ -105,6 +149,7 @@ class FakeServer(ThreadingHTTPServer):
         super().__init__(address, Handler)
         self.latency = latency
         self.hits = 0
+        self.chats: list[dict] = []
 
 
 class FakeProvider:

@@ -78,3 +78,14 @@ def agent(providers, operator) -> Agent:
 def agent_token(agent) -> str:
     _, plaintext = agent_token_create(agent=agent, name="tests", ctx=Context.command("tests"))
     return plaintext
+
+
+@pytest.fixture
+def koda(transactional_db, settings):
+    """Koda over real HTTP on localhost, for programs a test runs (the example runtime)."""
+    from tests.live_server import LiveServer
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "localhost"]
+    server = LiveServer()
+    yield server
+    server.stop()
