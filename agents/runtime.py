@@ -19,8 +19,8 @@ from django.views.decorators.debug import sensitive_variables
 
 from agents import selectors
 from agents.api import agent_or_404, role_param
-from agents.models import Agent, RuntimeReport
-from agents.tokens import runtime_authenticate
+from agents.models import RuntimeReport
+from agents.tokens import RuntimeCaller, runtime_authenticate
 from connections.models import Connection
 from connections.services import connection_record_report
 from koda.api import ApiError, Forbidden, InvalidInput, api_view, parse_json
@@ -32,26 +32,21 @@ from providers.registry import PROVIDERS, get_provider
 from providers.values import Outcome, VerificationResult
 
 
-def _agent_of(request: HttpRequest, agent_id: str) -> tuple[Agent, Context]:
-    agent = agent_or_404(agent_id)
-    token = request.agent_token
-    if token.agent_id != agent.pk:
+def _caller(request: HttpRequest, agent_id: str) -> tuple[RuntimeCaller, Context]:
+    """The token's agent (read with the token), if it is the one in the path."""
+    caller = request.runtime_caller
+    if caller.slug != agent_id:
+        agent_or_404(agent_id)  # no such agent: 404; another agent's: 403
         raise Forbidden("This runtime token belongs to another agent.", code="wrong_agent")
-    return agent, Context.agent(request, agent.slug, token.prefix)
+    return caller, Context.agent(request, caller.slug, caller.prefix)
 
 
 @api_view(["GET"], authenticate=runtime_authenticate)
 @sensitive_variables()
 def runtime_resolve(request: HttpRequest, agent_id: str):
-    agent, ctx = _agent_of(request, agent_id)
-    resolution = selectors.agent_resolve(agent, role_param(request))
+    agent, ctx = _caller(request, agent_id)
+    resolution, stored = selectors.runtime_resolve(agent.policy, role_param(request))
     answer = resolution.as_dict()
-    stored = {
-        c.provider_id: c
-        for c in Connection.objects.filter(
-            provider_id__in=[c.provider for c in resolution.candidates]
-        )
-    }
     candidates, issued = [], []
     for candidate in resolution.candidates:
         connection = stored[candidate.provider]
@@ -88,7 +83,7 @@ def runtime_resolve(request: HttpRequest, agent_id: str):
 
 @api_view(["POST"], authenticate=runtime_authenticate)
 def runtime_report(request: HttpRequest, agent_id: str):
-    agent, ctx = _agent_of(request, agent_id)
+    agent, ctx = _caller(request, agent_id)
     body = parse_json(
         request,
         allowed={
@@ -102,8 +97,7 @@ def runtime_report(request: HttpRequest, agent_id: str):
     )
     errors: dict[str, list[str]] = {}
     provider = get_provider(body["provider"])
-    policy, _ = selectors.agent_policy(agent)
-    if provider is None or not policy.allows(provider.id):
+    if provider is None or not agent.policy.allows(provider.id):
         errors["provider"] = ["Not a provider this agent may use."]
     if body["outcome"] not in {o.value for o in Outcome} - {Outcome.OK}:
         errors["outcome"] = [
@@ -136,7 +130,7 @@ def runtime_report(request: HttpRequest, agent_id: str):
         checked_at=timezone.now().isoformat(),
     )
     RuntimeReport.objects.create(
-        agent=agent,
+        agent_id=agent.agent_id,
         provider_id=provider.id,
         model=body["model"][:256],
         outcome=outcome,
@@ -151,11 +145,13 @@ def runtime_report(request: HttpRequest, agent_id: str):
     }
 
 
-def _rate_limit(agent: Agent) -> None:
+def _rate_limit(agent: RuntimeCaller) -> None:
     """A looping runtime cannot flood the history: at most KODA_RUNTIME_REPORTS_PER_MINUTE."""
     limit = settings.KODA_RUNTIME_REPORTS_PER_MINUTE
     since = timezone.now() - timedelta(minutes=1)
-    recent = RuntimeReport.objects.filter(agent=agent, created_at__gte=since).order_by("created_at")
+    recent = RuntimeReport.objects.filter(agent_id=agent.agent_id, created_at__gte=since).order_by(
+        "created_at"
+    )
     if recent.count() >= limit:
         oldest = recent.first().created_at
         wait = max(1, int((oldest + timedelta(minutes=1) - timezone.now()).total_seconds()) + 1)

@@ -7,14 +7,20 @@ import copy
 from agents.models import Agent, PolicyVersion
 from agents.policy import Policy
 from agents.resolution import Resolution, resolve
-from connections.models import FunctionDefault
+from connections.models import Connection, FunctionDefault
+from connections.routing import routing
 from connections.selectors import connections_by_provider
 from providers.registry import PROVIDERS
 
 
 def agent_policy(agent: Agent) -> tuple[Policy, PolicyVersion | None]:
-    version = agent.versions.order_by("-number").first()
-    return (Policy.from_dict(version.policy) if version else Policy()), version
+    """The agent's current policy and its version (read fresh: a concurrent change counts)."""
+    version = PolicyVersion.objects.filter(agent_id=agent.pk).order_by("-number").first()
+    return (policy_of(version) if version else Policy()), version
+
+
+def policy_of(version: PolicyVersion) -> Policy:
+    return Policy.from_dict(version.policy)
 
 
 def function_defaults() -> dict[str, tuple[str, str]]:
@@ -30,6 +36,14 @@ def agent_resolve(agent: Agent, role: str, *, without: frozenset[str] = frozense
         defaults=function_defaults(),
         without=without,
     )
+
+
+def runtime_resolve(policy: Policy, role: str) -> tuple[Resolution, dict[str, Connection]]:
+    """The hot path: a resolution with the connections it names, credentials included, from the
+    process's checked copy of connections and defaults (connections.routing)."""
+    state = routing()
+    resolution = resolve(policy, role, connections=state.connections, defaults=state.defaults)
+    return resolution, state.connections
 
 
 def agent_routing(agent: Agent, *, without: frozenset[str] = frozenset()) -> list[Resolution]:

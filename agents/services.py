@@ -92,6 +92,8 @@ def _new_version(
         actor=ctx.user if ctx.user is not None and ctx.user.pk else None,
         actor_label=ctx.actor.label[:200],
     )
+    Agent.objects.filter(pk=agent.pk).update(current=version)
+    agent.current = version
     if before is not None:
         audit_record(
             ctx=ctx,

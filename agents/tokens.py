@@ -4,13 +4,20 @@ endpoints of its own agent; operator endpoints refuse it (its prefix is not an A
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from django.db import connection as db
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from agents.models import Agent, AgentToken
+from agents.policy import Policy
 from koda.api import Forbidden, Unauthenticated
 from koda.audit import audit_record
 from koda.context import Context
@@ -51,28 +58,70 @@ def agent_token_revoke(*, token: AgentToken, ctx: Context) -> None:
         )
 
 
+@dataclass(frozen=True)
+class RuntimeCaller:
+    """Who called a runtime endpoint: the token's agent, with its current policy."""
+
+    token_id: int
+    prefix: str
+    agent_id: int
+    slug: str
+    policy: Policy
+
+
+@functools.cache
+def _token_query(vendor: str) -> tuple[str, tuple]:
+    """The token lookup's SQL, built by the ORM once per database vendor (token, agent and the
+    current policy in one statement). On the hot path the ORM's per-query compile would cost
+    more than the query itself."""
+    return (
+        AgentToken.objects.filter(token_hash="?", revoked_at__isnull=True)
+        .order_by()
+        .values_list(
+            "id", "prefix", "last_used_at", "agent_id", "agent__slug", "agent__current__policy"
+        )
+        .query.sql_with_params()
+    )
+
+
+def _lookup(token: str) -> RuntimeCaller | None:
+    sql, _ = _token_query(db.vendor)
+    with db.cursor() as cursor:
+        cursor.execute(sql, [_hash(token)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    token_id, prefix, last_used_at, agent_id, slug, policy = row
+    if isinstance(policy, str):  # SQLite hands JSON back as text
+        policy = json.loads(policy)
+    if isinstance(last_used_at, str):
+        last_used_at = parse_datetime(last_used_at)
+    now = timezone.now()
+    if last_used_at is None or (now - _aware(last_used_at)).total_seconds() > 60:
+        AgentToken.objects.filter(pk=token_id).update(last_used_at=now)
+    return RuntimeCaller(token_id, prefix, agent_id, slug, Policy.from_dict(policy or {}))
+
+
+def _aware(value: datetime) -> datetime:
+    return value if timezone.is_aware(value) else timezone.make_aware(value, UTC)
+
+
 def runtime_authenticate(request: HttpRequest) -> str:
     """For `api_view(authenticate=…)` on runtime endpoints: an agent's runtime token, and
-    nothing else (an operator's session or API token never reads a secret)."""
+    nothing else (an operator's session or API token never reads a secret). Sets
+    `request.runtime_caller`."""
     header = request.headers.get("Authorization", "")
     scheme, _, credentials = header.partition(" ")
     credentials = credentials.strip()
     if scheme.lower() == "bearer" and credentials.startswith(TOKEN_PREFIX):
-        token = (
-            AgentToken.objects.select_related("agent")
-            .filter(token_hash=_hash(credentials), revoked_at__isnull=True)
-            .first()
-        )
-        if token is None:
+        caller = _lookup(credentials)
+        if caller is None:
             raise Unauthenticated(
                 "The agent token is unknown or revoked.",
                 code="invalid_token",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        now = timezone.now()
-        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-            AgentToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        request.agent_token = token
+        request.runtime_caller = caller
         return "token"
     if header or (getattr(request, "user", None) is not None and request.user.is_authenticated):
         raise Forbidden(

@@ -244,3 +244,44 @@ def test_a_looping_runtime_cannot_flood_the_history(runtime, agent):
     assert_error(refused, 429, "rate_limited")
     assert 1 <= int(refused["Retry-After"]) <= 61
     assert HealthSnapshot.objects.filter(trigger="runtime").count() == 3
+
+
+def candidates(runtime) -> list[tuple[str, str, dict]]:
+    body = runtime.get(RESOLVE).json()
+    return [(c["provider"], c["model"], c["credential"]) for c in body["candidates"]]
+
+
+def test_every_change_to_what_routing_reads_is_seen_by_the_next_resolve(runtime, api, agent):
+    """The runtime keeps a per-process copy of connections and defaults (connections.routing);
+    whatever changes them, by a service or a bulk update, shows in the very next answer."""
+    assert [c[0] for c in candidates(runtime)] == ["groq", "anthropic", "openai"]
+
+    Connection.objects.filter(provider_id="groq").update(status=Status.FAILING)  # bulk: no save()
+    assert [c[0] for c in candidates(runtime)] == ["anthropic", "openai"]
+    Connection.objects.filter(provider_id="groq").update(status=Status.VERIFIED)
+
+    rotated = "gsk_RotatedAgentKey0123456789abcdefABCDEFGH"
+    groq = Connection.objects.get(provider_id="groq")
+    groq.secrets = {"api_key": rotated}
+    groq.save()  # a rotation: the new key, and only it, is issued from now on
+    assert candidates(runtime)[0][2] == {"api_key": rotated}
+
+    Connection.objects.filter(provider_id="anthropic").update(default_model="claude-haiku-4-5")
+    assert candidates(runtime)[1][:2] == ("anthropic", "claude-haiku-4-5")
+
+    api.call("DELETE", "/providers/openai/connection?confirm=true")
+    assert [c[0] for c in candidates(runtime)] == ["groq", "anthropic"]
+
+
+def test_a_new_policy_version_is_seen_by_the_next_resolve(runtime, api, agent):
+    assert candidates(runtime)[0][0] == "groq"
+    api.call(
+        "PUT",
+        "/agents/support-bot/model-policy",
+        {
+            "roles": {"triage": {"provider": "openai", "model": "gpt-4.1-mini"}},
+            "allowed_providers": [],
+            "fallback_order": [],
+        },
+    )
+    assert [c[:2] for c in candidates(runtime)] == [("openai", "gpt-4.1-mini")]

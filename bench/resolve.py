@@ -1,0 +1,190 @@
+"""The hot path of every agent call: `GET /agents/{id}/runtime/resolve`, served by gunicorn as
+`make run` serves it, driven from this (separate) process, beside a bare Django JsonResponse view
+served by the same server in the same run. Goal: at least 0.5x the bare view's requests/s.
+
+    .venv/bin/python bench/resolve.py [--seconds 10] [--clients 8] [--workers 2]
+
+Each client is a thread with one keep-alive connection sending requests back to back. The
+resolve answers three candidates (three connections, an override and two fallbacks), decrypts
+their keys and writes the audit event each issuance needs. A throwaway SQLite file unless
+DATABASE_URL is set (then a scratch schema there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+from _setup import django_setup
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+
+
+def seed() -> str:
+    """Three verified connections, an agent routing triage over them, and its runtime token."""
+    from agents.services import agent_create, policy_set
+    from agents.tokens import agent_token_create
+    from connections.models import Connection
+    from koda.context import Context
+
+    for pid, key, models in (
+        ("groq", "gsk_" + "g" * 48, ["llama-3.1-8b-instant"]),
+        ("anthropic", "sk-ant-api03-" + "a" * 40, ["claude-sonnet-4-5"]),
+        ("openai", "sk-proj-" + "o" * 40, ["gpt-4.1-mini"]),
+    ):
+        Connection.objects.create(
+            provider_id=pid,
+            auth_method="api_key",
+            secrets={"api_key": key},
+            secret_hint=key[:4] + "…",
+            status="verified",
+            discovered_models=[{"id": m} for m in models],
+            default_model=models[0],
+        )
+    ctx = Context.command("bench")
+    agent = agent_create(slug="bench-bot", name="Bench bot", ctx=ctx)
+    policy_set(
+        agent=agent,
+        data={
+            "roles": {"triage": {"provider": "groq", "model": "llama-3.1-8b-instant"}},
+            "fallback_order": ["anthropic", "openai"],
+        },
+        ctx=ctx,
+    )
+    _, token = agent_token_create(agent=agent, name="bench", ctx=ctx)
+    return token
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(port: int, workers: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench_settings",
+        "PYTHONPATH": f"{BENCH}{os.pathsep}{ROOT}",
+    }
+    if os.environ.get("DATABASE_URL"):
+        sep = "&" if "?" in os.environ["DATABASE_URL"] else "?"
+        env["DATABASE_URL"] = (
+            os.environ["DATABASE_URL"] + sep + "options=-c%20search_path%3Dkoda_bench"
+        )
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "koda.wsgi:application",
+            f"--bind=127.0.0.1:{port}",
+            f"--workers={workers}",
+            "--worker-class=gthread",
+            "--threads=4",
+            "--log-level=warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return server
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def drive(port: int, path: str, headers: dict, seconds: float, clients: int) -> list[float]:
+    """Latencies (ms) of every request `clients` keep-alive connections made in `seconds`."""
+    samples: list[float] = []
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine = []
+        while time.monotonic() < stop:
+            started = time.perf_counter()
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            if response.status != 200:
+                raise SystemExit(f"{path} answered {response.status}")
+            mine.append((time.perf_counter() - started) * 1000)
+        conn.close()
+        with lock:
+            samples.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return samples
+
+
+def figures(samples: list[float], seconds: float) -> tuple[float, float, float]:
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return len(samples) / seconds, statistics.median(ordered), p99
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    django_setup()
+    from django.db import connection as db
+
+    token = seed()
+    port = free_port()
+    server = serve(port, args.workers)
+    try:
+        auth = {"Authorization": f"Bearer {token}", "Host": "localhost"}
+        resolve = f"/api/control-plane/agents/bench-bot/runtime/resolve?role={quote('triage')}"
+        bare = "/api/bench/bare"
+        drive(port, resolve, auth, 1, args.clients)  # warm up: imports, connections
+        drive(port, bare, auth, 1, args.clients)
+        rows = [
+            (
+                "bare JsonResponse",
+                figures(drive(port, bare, auth, args.seconds, args.clients), args.seconds),
+            ),
+            (
+                "runtime/resolve",
+                figures(drive(port, resolve, auth, args.seconds, args.clients), args.seconds),
+            ),
+        ]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    from koda.models import AuditEvent
+
+    issued = AuditEvent.objects.filter(action="agent.runtime_resolve").count()
+    print(
+        f"database {db.vendor}; gunicorn {args.workers} workers x 4 threads; "
+        f"{args.clients} clients; {args.seconds:.0f} s each"
+    )
+    print(f"{'':20} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+    for name, (rps, p50, p99) in rows:
+        print(f"{name:20} {rps:8.0f} {p50:8.1f} {p99:8.1f}")
+    ratio = rows[1][1][0] / rows[0][1][0]
+    print(f"resolve / bare       {ratio:.2f}x  (goal ≥ 0.5x); {issued:,} issuances audited")
+
+
+if __name__ == "__main__":
+    main()
