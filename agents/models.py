@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from koda.models import BearerToken
+
 
 class Agent(models.Model):
     """An agent Koda routes models for. `slug` is its id in API paths: never renamed."""
@@ -52,20 +54,14 @@ class PolicyVersion(models.Model):
         return f"{self.agent.slug} v{self.number}"
 
 
-class AgentToken(models.Model):
+class AgentToken(BearerToken):
     """A runtime token: lets one agent's runtime call that agent's runtime endpoints, nothing
     else. Stored as a SHA-256 hash; shown once."""
 
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="tokens")
-    name = models.CharField(max_length=100)
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    prefix = models.CharField(max_length=20, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(BearerToken.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"{self.agent.slug}: {self.name} ({self.prefix}…)"

@@ -5,9 +5,7 @@ endpoints of its own agent; operator endpoints refuse it (its prefix is not an A
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -21,22 +19,14 @@ from agents.policy import Policy
 from koda.api import Forbidden, Unauthenticated
 from koda.audit import audit_record
 from koda.context import Context
+from koda.tokens import token_digest, token_new
 
 TOKEN_PREFIX = "kagent_"
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()  # 256 random bits: no stretching needed
-
-
 def agent_token_create(*, agent: Agent, name: str, ctx: Context) -> tuple[AgentToken, str]:
-    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = AgentToken.objects.create(
-        agent=agent,
-        name=(name or "runtime").strip()[:100],
-        token_hash=_hash(plaintext),
-        prefix=plaintext[:12],
-    )
+    plaintext, stored = token_new(TOKEN_PREFIX)
+    token = AgentToken.objects.create(agent=agent, name=(name or "runtime").strip()[:100], **stored)
     audit_record(
         ctx=ctx,
         action="agent_token.create",
@@ -87,7 +77,7 @@ def _token_query(vendor: str) -> tuple[str, tuple]:
 def _lookup(token: str) -> RuntimeCaller | None:
     sql, _ = _token_query(db.vendor)
     with db.cursor() as cursor:
-        cursor.execute(sql, [_hash(token)])
+        cursor.execute(sql, [token_digest(token)])
         row = cursor.fetchone()
     if row is None:
         return None

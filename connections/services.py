@@ -142,12 +142,7 @@ def _record_refused(
     # Under the row lock: a disconnect racing this refusal waits, so the snapshot never points
     # at a row deleted in between (and the audit row is never lost to that).
     with transaction.atomic():
-        existing = (
-            Connection.objects.select_for_update()
-            .defer("secrets")
-            .filter(provider_id=provider.id)
-            .first()
-        )
+        existing = _locked(provider)
         snapshot_record(
             provider=provider, connection=existing, result=result, ctx=ctx, candidate=True
         )
@@ -199,12 +194,7 @@ def connection_set_default_model(
 ) -> Connection:
     """Raises ConfirmationRequired, unless `confirmed`, when agents' roles would move model."""
     with transaction.atomic():
-        connection = (
-            Connection.objects.select_for_update()
-            .defer("secrets")
-            .filter(provider_id=provider.id)
-            .first()
-        )
+        connection = _locked(provider)
         if connection is None:
             raise NotConfigured(provider.id)
         if model not in connection.model_ids:
@@ -226,12 +216,7 @@ def connection_set_default_model(
 def connection_disconnect(*, provider: Provider, ctx: Context, confirmed: bool = False) -> None:
     """Delete the stored credential and state. Health snapshots stay (provider_id is kept).
     Raises ConfirmationRequired, unless `confirmed`, when agents' roles use the provider."""
-    connection = (
-        Connection.objects.select_for_update()
-        .defer("secrets")
-        .filter(provider_id=provider.id)
-        .first()
-    )
+    connection = _locked(provider)
     if connection is None:
         raise NotConfigured(provider.id)
     affected = _check_dependents(provider, "disconnect", confirmed=confirmed)
@@ -252,6 +237,16 @@ def _check_dependents(
     if affected and not confirmed:
         raise ConfirmationRequired(affected)
     return affected
+
+
+def _locked(provider: Provider) -> Connection | None:
+    """The provider's connection, row-locked until the transaction ends, its secrets unread."""
+    return (
+        Connection.objects.select_for_update()
+        .defer("secrets")
+        .filter(provider_id=provider.id)
+        .first()
+    )
 
 
 def _public(connection: Connection) -> dict:
@@ -290,12 +285,7 @@ def connection_record_report(
     """A runtime's failed call, recorded like a check (snapshot with trigger `runtime`, status
     degraded or failing) and followed by a prompt re-verification. None if not connected."""
     with transaction.atomic():
-        connection = (
-            Connection.objects.select_for_update()
-            .defer("secrets")
-            .filter(provider_id=provider.id)
-            .first()
-        )
+        connection = _locked(provider)
         if connection is None:
             return None
         check_apply(connection, result)

@@ -8,12 +8,9 @@ from django.db import models
 from koda.context import Via
 
 
-class ApiToken(models.Model):
-    """A bearer token for the JSON API, stored only as a SHA-256 hash (shown once, on creation)."""
+class BearerToken(models.Model):
+    """A bearer token stored only as a SHA-256 hash (shown once, on creation; koda.tokens)."""
 
-    operator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
-    )
     name = models.CharField(max_length=100)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     # First characters of the token (`koda_AbCd`), enough to tell tokens apart in a list.
@@ -23,7 +20,19 @@ class ApiToken(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["-created_at"]
+
+
+class ApiToken(BearerToken):
+    """A bearer token for the JSON API, for one operator."""
+
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+
+    class Meta(BearerToken.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

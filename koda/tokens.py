@@ -15,9 +15,19 @@ from koda.models import ApiToken
 TOKEN_PREFIX = "koda_"
 
 
-def _hash(token: str) -> str:
+def token_digest(token: str) -> str:
     # Tokens carry 256 bits of randomness, so a fast hash is enough (no stretching needed).
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_new(prefix: str) -> tuple[str, dict]:
+    """A fresh token: its plaintext (returned once, never stored) and the fields a BearerToken
+    row stores of it."""
+    plaintext = prefix + secrets.token_urlsafe(32)
+    return plaintext, {
+        "token_hash": token_digest(plaintext),
+        "prefix": plaintext[: len(prefix) + 4],
+    }
 
 
 def api_token_create(
@@ -25,13 +35,8 @@ def api_token_create(
 ) -> tuple[ApiToken, str]:
     """Make a token for `operator`; returns the row and the plaintext, which is never stored or
     shown again."""
-    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(
-        operator=operator,
-        name=name.strip()[:100] or "token",
-        token_hash=_hash(plaintext),
-        prefix=plaintext[:9],
-    )
+    plaintext, stored = token_new(TOKEN_PREFIX)
+    token = ApiToken.objects.create(operator=operator, name=name.strip()[:100] or "token", **stored)
     audit_record(
         ctx=ctx,
         action="api_token.create",
@@ -47,7 +52,7 @@ def api_token_authenticate(plaintext: str) -> ApiToken | None:
         return None
     token = (
         ApiToken.objects.select_related("operator")
-        .filter(token_hash=_hash(plaintext), revoked_at__isnull=True)
+        .filter(token_hash=token_digest(plaintext), revoked_at__isnull=True)
         .first()
     )
     if token is None or not (token.operator.is_active and token.operator.is_staff):
