@@ -163,3 +163,25 @@ def test_a_fallback_serves_chat_with_its_default_model(api, agent, providers):
         ("mistral", "mistral-small-latest", "fallback"),  # no default model: its first chat one
         ("anthropic", "claude-haiku-4-5", "fallback"),
     ]
+
+
+def test_a_default_model_that_disappears_on_reverification_is_skipped_not_replaced(api, agent):
+    """The global chat default and Groq's own default name a model Groq then drops: nothing
+    silently picks another of Groq's models; the candidates say what happened."""
+    api.call("PUT", "/defaults/chat", {"provider": "groq", "model": "llama-3.1-8b-instant"})
+    api.call(
+        "PUT",
+        "/agents/support-bot/model-policy",
+        {"roles": {}, "allowed_providers": ["groq"], "fallback_order": ["groq"]},
+    )
+    assert resolve(api, "chat").json()["resolved"]["model"] == "llama-3.1-8b-instant"
+    remaining = {"object": "list", "data": [{"id": "llama-3.3-70b-versatile", "active": True}]}
+    with responses.RequestsMock() as rsps:
+        rsps.add("GET", GROQ, body=json.dumps(remaining), content_type="application/json")
+        assert api.call("POST", "/providers/groq/connection/verify").status_code == 200
+    answer = resolve(api, "chat").json()
+    assert answer["resolved"] is None
+    assert answer["skipped"] == [
+        {"provider": "groq", "model": "llama-3.1-8b-instant", "reason": "model_not_discovered"},
+        {"provider": "groq", "model": "llama-3.1-8b-instant", "reason": "model_not_discovered"},
+    ]
