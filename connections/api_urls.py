@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from connections import api, catalogs_api
+from connections import api, catalogs_api, login_api
 
 P = "providers/<str:provider_id>"
 
@@ -63,6 +63,9 @@ urlpatterns = [
     path(f"{P}/connection/api-key", api.connection_api_key, name="connection-api-key"),
     path(f"{P}/connection/local", api.connection_local, name="connection-local"),
     path(f"{P}/connection/verify", api.connection_verify, name="connection-verify"),
+    path(f"{P}/connection/login/start", login_api.login_start, name="login-start"),
+    path(f"{P}/connection/login/<str:session_id>", login_api.login_session, name="login-session"),
+    path(f"{P}/connection/login/<str:session_id>/code", login_api.login_code, name="login-code"),
     path(
         f"{P}/connection/default-model",
         api.connection_default_model,

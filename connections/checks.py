@@ -75,5 +75,11 @@ def check_apply(connection: Connection, result: VerificationResult) -> None:
     connection.last_checked_at = now
     connection.last_latency_ms = result.latency_ms
     connection.next_check_at = now + next_check_delay(connection, result)
+    if connection.credential_expires_at is not None:
+        # A sign-in: check (and so refresh) shortly before its access token expires.
+        margin = timedelta(seconds=settings.KODA_TOKEN_REFRESH_MARGIN_SECONDS)
+        refresh_at = connection.credential_expires_at - margin
+        if refresh_at > now:
+            connection.next_check_at = min(connection.next_check_at, refresh_at)
     if not result.ok:
         connection.consecutive_failures += 1

@@ -54,6 +54,10 @@ class Connection(models.Model):
     # with a transient outcome (the backoff grows with it, so a sweep never hammers a provider).
     next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
+    # A sign-in's access token: when it expires (checks are scheduled to refresh it before), and
+    # the claim of the one worker refreshing it now (refresh tokens rotate: spent only once).
+    credential_expires_at = models.DateTimeField(null=True, blank=True)
+    refresh_claimed_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -202,3 +206,61 @@ class FunctionDefault(models.Model):
 
     def __str__(self) -> str:
         return f"{self.function}: {self.provider_id} {self.model}"
+
+
+class LoginStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for the operator"
+    EXCHANGING = "exchanging", "Exchanging the code"
+    COMPLETED = "completed", "Signed in"
+    FAILED = "failed", "Failed"
+    DENIED = "denied", "Refused"
+    EXPIRED = "expired", "Expired"
+    CANCELLED = "cancelled", "Replaced by a newer sign-in"
+
+
+ACTIVE_LOGIN_STATUSES = (LoginStatus.PENDING, LoginStatus.EXCHANGING)
+
+
+class LoginSession(models.Model):
+    """One sign-in attempt (paste-back or device flow), from start to its end. What must stay
+    secret until the exchange (the PKCE verifier, the state, the device id) is encrypted; the
+    user code is shown to the operator, so it is not. At most one is active per provider."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    provider_id = models.CharField(max_length=32)
+    flow = models.CharField(max_length=16)  # paste | device
+    status = models.CharField(
+        max_length=16, choices=LoginStatus.choices, default=LoginStatus.PENDING
+    )
+    secrets = EncryptedSecretsField(null=True, blank=True)
+    user_code = models.CharField(max_length=64, blank=True)
+    verification_url = models.CharField(max_length=2048, blank=True)
+    interval = models.PositiveIntegerField(default=5)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    # Why it ended, when it did not succeed (`state_mismatch`, `denied`, `invalid_code`, …).
+    reason = models.CharField(max_length=32, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    mismatches = models.PositiveSmallIntegerField(default=0)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider_id"],
+                condition=models.Q(status__in=["pending", "exchanging"]),
+                name="one_active_login_per_provider",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider_id} sign-in ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_LOGIN_STATUSES

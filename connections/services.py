@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,12 +20,13 @@ from django.views.decorators.debug import sensitive_variables
 from connections.checks import check_apply, snapshot_record
 from connections.forms import CredentialForm
 from connections.models import Connection, HealthSnapshot
+from connections.refresh import credential_refresh
 from connections.signals import affected_key, dependents_of
 from koda.audit import audit_record
 from koda.context import Context, Via
 from koda.redaction import secret_hint
 from providers.base import Provider
-from providers.fields import Method
+from providers.fields import AuthMethod, Method
 from providers.values import Credential, VerificationResult
 
 
@@ -105,9 +106,14 @@ def connection_configure(
 
 @sensitive_variables("credential")
 def connection_configure_credential(
-    *, provider: Provider, credential: Credential, ctx: Context
+    *,
+    provider: Provider,
+    credential: Credential,
+    ctx: Context,
+    expires_at: datetime | None = None,
 ) -> Configured:
-    """Verify a credential and, only if it round-trips, store it (secret parts encrypted)."""
+    """Verify a credential and, only if it round-trips, store it (secret parts encrypted).
+    `expires_at`: when a sign-in's access token expires (checks refresh it before then)."""
     result = provider.verify(credential)  # network: outside any transaction or row lock
     if not result.ok:
         _record_refused(provider, credential, result, ctx)
@@ -122,6 +128,8 @@ def connection_configure_credential(
         connection.config = {name: value for name, value in values.items() if value}
         connection.secrets = credential.secrets or None
         connection.secret_hint = _hint(provider, credential)
+        connection.credential_expires_at = expires_at
+        connection.refresh_claimed_until = None
         check_apply(connection, result)
         if connection.default_model not in connection.model_ids:
             connection.default_model = ""
@@ -164,8 +172,16 @@ def connection_verify(*, provider: Provider, ctx: Context) -> tuple[Connection, 
     connection = Connection.objects.filter(provider_id=provider.id).first()
     if connection is None:
         raise NotConfigured(provider.id)
-    credential = connection.credential
-    result = provider.verify(credential)
+    credential, failure = credential_refresh(
+        provider=provider, connection=connection, credential=connection.credential, ctx=ctx
+    )
+    result = failure or provider.verify(credential)
+    if failure is None and credential.method == AuthMethod.LOGIN and result.http_status == 401:
+        # Once on a 401: the access token may have been revoked early; a refresh tells.
+        credential, failure = credential_refresh(
+            provider=provider, connection=connection, credential=credential, ctx=ctx, force=True
+        )
+        result = failure or provider.verify(credential)
     with transaction.atomic():
         current = Connection.objects.select_for_update().filter(pk=connection.pk).first()
         if current is None:
@@ -224,7 +240,10 @@ def connection_disconnect(*, provider: Provider, ctx: Context, confirmed: bool =
     connection.delete()
     audit_record(
         ctx=ctx,
-        action="connection.disconnect",
+        # Disconnecting a sign-in is signing out (the tokens are deleted with the row).
+        action="login.sign_out"
+        if connection.auth_method == AuthMethod.LOGIN
+        else ("connection.disconnect"),
         target=_target(provider),
         diff={"before": before, **({"affected": affected} if affected else {})},
     )

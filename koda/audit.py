@@ -10,7 +10,9 @@ from koda.context import Context
 from koda.models import AuditEvent
 
 # Keys that may never appear in a diff, whatever their value. A caller that tries is a bug.
-_SECRET_KEY_NAMES = re.compile(r"(api_key|secret|password|token(?!_name)|authorization)", re.I)
+_SECRET_KEY_NAMES = re.compile(
+    r"(api_key|secret|password|token(?!_name)|authorization|verifier|^code$)", re.I
+)
 
 
 class SecretInAuditDiff(ValueError):

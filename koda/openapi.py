@@ -28,6 +28,7 @@ _DESCRIPTIONS = {
     409: "Conflict: nothing configured, already exists, or confirmation required (see code)",
     411: "Chunked body the server cannot read",
     413: "Body over 64 KB",
+    410: "Gone: the sign-in session expired",
     415: "Body is not JSON",
     422: "Verification failed",
     500: "Koda failed (the error is logged)",

@@ -84,6 +84,29 @@ KODA_MODEL_CATALOG_FILE = env.str("KODA_MODEL_CATALOG_FILE", "")
 # How many failed calls one agent's runtime may report a minute (a looping runtime cannot flood
 # the health history).
 KODA_RUNTIME_REPORTS_PER_MINUTE = env.int("KODA_RUNTIME_REPORTS_PER_MINUTE", 30)
+
+# Sign-in flows (design §9; the public clients of providers.md §1b and §2b). An operator can
+# point them elsewhere (a proxy, or the tests' fake). A token URL left unset is tried at
+# Anthropic's current host, then its older ones, while they answer 404.
+KODA_CLAUDE_OAUTH_AUTHORIZE_URL = env.str(
+    "KODA_CLAUDE_OAUTH_AUTHORIZE_URL", "https://claude.ai/oauth/authorize"
+)
+KODA_CLAUDE_OAUTH_TOKEN_URL = env.str("KODA_CLAUDE_OAUTH_TOKEN_URL", "")
+KODA_CLAUDE_OAUTH_REDIRECT_URI = env.str(
+    "KODA_CLAUDE_OAUTH_REDIRECT_URI", "https://platform.claude.com/oauth/code/callback"
+)
+KODA_CLAUDE_OAUTH_CLIENT_ID = env.str(
+    "KODA_CLAUDE_OAUTH_CLIENT_ID", "9d1c250a-e61b-44d9-88ed-5944d1962f5e"
+)
+KODA_CLAUDE_OAUTH_SCOPES = env.str(
+    "KODA_CLAUDE_OAUTH_SCOPES", "org:create_api_key user:profile user:inference"
+)
+KODA_CLAUDE_API_BASE_URL = env.str("KODA_CLAUDE_API_BASE_URL", "https://api.anthropic.com")
+KODA_CHATGPT_AUTH_BASE_URL = env.str("KODA_CHATGPT_AUTH_BASE_URL", "https://auth.openai.com")
+KODA_CHATGPT_CLIENT_ID = env.str("KODA_CHATGPT_CLIENT_ID", "app_EMoamEEZ73f0CkXaXp7hrann")
+KODA_CHATGPT_BACKEND_URL = env.str("KODA_CHATGPT_BACKEND_URL", "https://chatgpt.com/backend-api")
+# How long before an access token expires it is refreshed (sweeps and verifications do it).
+KODA_TOKEN_REFRESH_MARGIN_SECONDS = env.int("KODA_TOKEN_REFRESH_MARGIN_SECONDS", 300)
 # A running download whose worker has not reported for this long is taken as stopped (its
 # worker died); it can then be started again and resumes where it stopped.
 KODA_DOWNLOAD_STALE_SECONDS = env.int("KODA_DOWNLOAD_STALE_SECONDS", 60)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 import traceback
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from django.views.decorators.debug import sensitive_variables
 
 from koda.redaction import redact
-from providers.fields import Method
+from providers.fields import AuthMethod, Method
 from providers.values import (
     Capability,
     Credential,
@@ -24,6 +24,9 @@ from providers.values import (
     Verdict,
     VerificationResult,
 )
+
+if TYPE_CHECKING:
+    from providers.oauth import LoginFlow
 
 log = logging.getLogger("koda.verify")
 
@@ -97,6 +100,18 @@ class Provider:
     def runtime_access(self, credential: Credential) -> RuntimeAccess:
         """How an agent's runtime reaches this provider with this credential."""
         return RuntimeAccess(self.id)
+
+    def runtime_credential(self, credential: Credential) -> dict[str, str]:
+        """The secret parts an agent's runtime gets: all of a key's; of a sign-in only the
+        access token (the refresh token never leaves Koda: a runtime spending it would end
+        Koda's sign-in, since refresh tokens rotate)."""
+        if credential.method == AuthMethod.LOGIN:
+            return {"access_token": credential.get("access_token")}
+        return dict(credential.secrets)
+
+    def login_flow(self) -> LoginFlow | None:
+        """The provider's sign-in flow, for providers with a LOGIN method."""
+        return None
 
     def result(
         self,

@@ -108,11 +108,16 @@ def probe(
     *,
     headers: dict[str, str] | None = None,
     json_body: Any = None,
+    form_body: dict[str, str] | None = None,
     secrets: tuple[str, ...] = (),
     local: bool = False,
     timeout: float | None = None,
+    issues_secrets: bool = False,
 ) -> ProbeResponse:
-    """Make one request under the egress policy. Raises EgressRefused or TransportFailed."""
+    """Make one request under the egress policy. Raises EgressRefused or TransportFailed.
+    The body is `json_body` as JSON or `form_body` form-encoded (OAuth token endpoints).
+    `issues_secrets`: the answer carries new secrets (a token endpoint's tokens): its `json` is
+    read from the body as sent, while `text` (what may be shown or stored) is still redacted."""
     addresses = check_destination(url, local=local)
     timeout = timeout or settings.KODA_VERIFY_TIMEOUT_SECONDS
     started = time.monotonic()
@@ -129,6 +134,7 @@ def probe(
             url,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
             json=json_body,
+            data=form_body,
             timeout=(timeout, timeout),
             allow_redirects=False,
             stream=True,
@@ -156,7 +162,8 @@ def probe(
         pin.close()
         session.close()
     latency_ms = int((time.monotonic() - started) * 1000)
-    text = redact(_decode(bytes(body[:MAX_BODY_BYTES]), encoding), *secrets)
+    decoded = _decode(bytes(body[:MAX_BODY_BYTES]), encoding)
+    text = redact(decoded, *secrets)
     result = ProbeResponse(
         method=method,
         url=url,
@@ -166,7 +173,7 @@ def probe(
         latency_ms=latency_ms,
     )
     try:
-        result.json, result.is_json = json.loads(text), True
+        result.json, result.is_json = json.loads(decoded if issues_secrets else text), True
     except (ValueError, RecursionError):
         pass
     return result

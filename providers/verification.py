@@ -166,6 +166,15 @@ class HttpProvider(Provider):
     def check(self, credential: Credential) -> VerificationResult:
         field = self.url_field(credential)
         result = self.check_at(credential, self.base_url(credential))
+        if credential.method == AuthMethod.LOGIN:
+            if result.outcome in (Outcome.INVALID_CREDENTIALS, Outcome.REVOKED_CREDENTIALS):
+                method = self.method(AuthMethod.LOGIN)
+                result.remedy = f"Sign in again ({method.label}) on {self.name}'s page in Koda."
+            if result.ok:  # who signed in, where the probe did not say it itself
+                for name, key in (("account", "email"), ("plan", "plan")):
+                    if credential.get(key):
+                        result.details.setdefault(name, credential.get(key))
+            return result
         if result.outcome not in self.retry_on or credential.get(field):
             return result
         tried = [self.base_url(credential)]
