@@ -8,8 +8,6 @@ import pytest
 from django.db import connection as db
 from django.db.migrations.executor import MigrationExecutor
 
-from connections.models import Connection
-
 BEFORE = [("connections", "0004_snapshot_time_index")]
 AFTER = [("connections", "0005_generic_credential")]
 OPENAI_KEY = "sk-proj-MigratedKey-0123456789abcdefWXYZ"
