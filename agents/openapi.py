@@ -87,7 +87,8 @@ def schemas() -> dict:
                             "protocol": {
                                 "type": "string",
                                 "description": "openai (OpenAI-compatible), anthropic, google, "
-                                "elevenlabs, ollama, or a local runtime's name.",
+                                "elevenlabs, ollama, chatgpt (ChatGPT sign-in: the Responses "
+                                "API at base_url), or a local runtime's name.",
                             },
                             "base_url": STRING,
                             "headers": {"type": "object", "additionalProperties": STRING},
@@ -96,7 +97,10 @@ def schemas() -> dict:
                                 "type": "object",
                                 "additionalProperties": STRING,
                                 "description": (
-                                    'The secret parts ({"api_key": …}); empty for keyless servers.'
+                                    'The secret parts ({"api_key": …}); of a sign-in only '
+                                    '{"access_token": …}, sent as Authorization: Bearer (the '
+                                    "refresh token stays in Koda, which keeps the access token "
+                                    "fresh); empty for keyless servers."
                                 ),
                             },
                         }

@@ -51,7 +51,8 @@ def runtime_resolve(request: HttpRequest, agent_id: str):
     for candidate in resolution.candidates:
         connection = stored[candidate.provider]
         credential = connection.credential
-        access = PROVIDERS[candidate.provider].runtime_access(credential)
+        adapter = PROVIDERS[candidate.provider]
+        access = adapter.runtime_access(credential)
         candidates.append(
             {
                 **candidate.as_dict(),
@@ -59,7 +60,8 @@ def runtime_resolve(request: HttpRequest, agent_id: str):
                 "base_url": access.base_url,
                 "headers": access.headers,
                 "paths": access.paths,
-                "credential": dict(credential.secrets),
+                # A key whole; of a sign-in only the access token (never the refresh token).
+                "credential": adapter.runtime_credential(credential),
             }
         )
         issued.append(

@@ -285,3 +285,24 @@ def test_a_new_policy_version_is_seen_by_the_next_resolve(runtime, api, agent):
         },
     )
     assert [c[:2] for c in candidates(runtime)] == [("openai", "gpt-4.1-mini")]
+
+
+def test_a_signed_in_provider_is_issued_its_access_token_never_its_refresh_token(
+    runtime, providers
+):
+    access, refresh = "sk-ant-oat01-" + "A" * 40, "sk-ant-ort01-" + "R" * 40
+    Connection.objects.filter(provider_id="anthropic").update(
+        auth_method="login", config={"email": "ops@example.com"}, secret_hint=""
+    )
+    stored = Connection.objects.get(provider_id="anthropic")
+    stored.secrets = {"access_token": access, "refresh_token": refresh}
+    stored.save()
+    answer = runtime.get(RESOLVE)
+    assert answer.status_code == 200, answer.content
+    anthropic = answer.json()["candidates"][1]
+    assert anthropic["credential"] == {"access_token": access}
+    assert anthropic["headers"] == {
+        "anthropic-version": "2023-06-01",
+        "anthropic-beta": "oauth-2025-04-20",
+    }
+    assert refresh not in answer.content.decode()
