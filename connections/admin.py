@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
-from connections.models import Connection, HealthSnapshot
+from connections.models import Connection, HealthSnapshot, LoginSession
 from koda.admin import ReadOnlyAdmin
 from providers.registry import PROVIDERS
 
@@ -41,6 +41,7 @@ class ConnectionAdmin(ReadOnlyAdmin):
         "last_ok_at",
         "next_check_at",
         "consecutive_failures",
+        "credential_expires_at",
         "created_at",
         "updated_at",
     )
@@ -93,3 +94,33 @@ class HealthSnapshotAdmin(ReadOnlyAdmin):
         "actor",
     )
     readonly_fields = fields
+
+
+@admin.register(LoginSession)
+class LoginSessionAdmin(ReadOnlyAdmin):
+    """Sign-in attempts, for audits: who started which, how each ended. The verifier, state and
+    device id (`secrets`) are never shown."""
+
+    list_display = ("created_at", "provider_id", "flow", "status", "reason", "actor")
+    list_filter = ("provider_id", "flow", "status", "reason")
+    date_hierarchy = "created_at"
+    fields = (
+        "id",
+        "provider_id",
+        "flow",
+        "status",
+        "reason",
+        "message",
+        "user_code",
+        "verification_url",
+        "interval",
+        "mismatches",
+        "expires_at",
+        "actor",
+        "created_at",
+        "finished_at",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("secrets")

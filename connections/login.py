@@ -128,6 +128,14 @@ def login_authorize_url(provider: Provider, session: LoginSession) -> str:
     )
 
 
+def login_shown(provider: Provider) -> dict | None:
+    """The sign-in the wizard shows: the provider's active one, as `login_state` gives it."""
+    session = LoginSession.objects.filter(
+        provider_id=provider.id, status__in=ACTIVE_LOGIN_STATUSES
+    ).first()
+    return login_state(provider, session) if session is not None else None
+
+
 def login_session_get(provider: Provider, session_id) -> LoginSession:
     session = LoginSession.objects.filter(pk=session_id, provider_id=provider.id).first()
     if session is None:

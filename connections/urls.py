@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from connections import catalog_views, operations, views
+from connections import catalog_views, login_views, operations, views
 
 F = "providers/<str:provider_id>/files"
 
@@ -28,6 +28,21 @@ urlpatterns = [
         "providers/<str:provider_id>/configure", views.provider_configure, name="provider-configure"
     ),
     path("providers/<str:provider_id>/verify", views.provider_verify, name="provider-verify"),
+    path(
+        "providers/<str:provider_id>/login/start",
+        login_views.provider_login_start,
+        name="provider-login-start",
+    ),
+    path(
+        "providers/<str:provider_id>/login/<str:session_id>/",
+        login_views.provider_login_poll,
+        name="provider-login-poll",
+    ),
+    path(
+        "providers/<str:provider_id>/login/<str:session_id>/code",
+        login_views.provider_login_code,
+        name="provider-login-code",
+    ),
     path(
         "providers/<str:provider_id>/default-model",
         views.provider_default_model,

@@ -16,7 +16,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
-from connections import catalogs, selectors, services
+from connections import catalogs, login, selectors, services
 from connections.forms import CredentialForm, DefaultModelForm
 from connections.models import Connection
 from connections.signals import affected_key, dependents_of
@@ -33,6 +33,9 @@ DETAIL_LABELS = {
     "built_with": "Built with",
     "build": "Build",
     "model": "Model",
+    "account": "Signed in as",
+    "plan": "Plan",
+    "organization": "Organization",
 }
 
 
@@ -59,7 +62,12 @@ def providers(request: HttpRequest) -> HttpResponse:
 
 
 def _form_methods(provider: Provider) -> list[Method]:
-    return [m for m in provider.methods if m.id.takes_input]
+    """The methods the wizard offers: forms of declared fields, and sign-ins Koda can run."""
+    return [
+        m
+        for m in provider.methods
+        if m.id.takes_input or (m.id == AuthMethod.LOGIN and provider.login_flow() is not None)
+    ]
 
 
 def _chosen(provider: Provider, connection: Connection | None, wanted: str | None) -> Method | None:
@@ -97,7 +105,8 @@ def _context(
     connection = selectors.connection_get(provider)
     replacing = (replacing or request.GET.get("replace") == "1") and connection is not None
     chosen = _chosen(provider, connection, method or request.GET.get("method"))
-    if form is None and chosen is not None:
+    signing_in = chosen is not None and chosen.id == AuthMethod.LOGIN
+    if form is None and chosen is not None and not signing_in:
         stored = connection is not None and connection.auth_method == chosen.id
         form = CredentialForm(method=chosen, initial=dict(connection.config) if stored else {})
     stored_method = provider.method(connection.auth_method) if connection else None
@@ -115,10 +124,12 @@ def _context(
         "method": chosen,
         "form": form,
         "show_form": chosen is not None and (connection is None or replacing),
+        "signing_in": signing_in,
+        "login": extra.pop("login", None) or (login.login_shown(provider) if signing_in else None),
         "replacing": replacing,
         "stored_method": stored_method,
         "summary": _summary(provider, connection) if connection else [],
-        "other_methods": [m for m in provider.methods if not m.id.takes_input],
+        "other_methods": [m for m in provider.methods if m not in _form_methods(provider)],
         "models": connection.models if connection else [],
         "step": 1 if connection is None else (3 if connection.is_ready else 2),
         "catalog": catalog,

@@ -81,8 +81,8 @@ def challenge_of(verifier: str) -> str:
 class FakeOAuth(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
+    def __init__(self, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), Handler)
         self.lock = threading.Lock()
         self.codes: dict[str, dict] = {}  # authorization code → what it was issued for
         self.access: dict[str, str] = {}  # live access token → flavour (claude, chatgpt)
@@ -116,7 +116,7 @@ class FakeOAuth(ThreadingHTTPServer):
         }
 
     def start(self) -> FakeOAuth:
-        threading.Thread(target=self.serve_forever, daemon=True).start()
+        threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -140,10 +140,12 @@ class FakeOAuth(ThreadingHTTPServer):
             }
         return f"{code}#{query['state']}"
 
-    def device_set(self, user_code: str, status: str) -> None:
+    def device_set(self, user_code: str, status: str) -> bool:
         with self.lock:
-            device = next(d for d in self.devices.values() if d["user_code"] == user_code)
-            device["status"] = status
+            found = [d for d in self.devices.values() if d["user_code"] == user_code.strip()]
+            for device in found:
+                device["status"] = status
+        return bool(found)
 
     def revoke_access(self) -> None:
         """Every live access token stops working (the refresh tokens still do)."""
@@ -293,6 +295,15 @@ class Handler(BaseHTTPRequestHandler):
         server = self.server
         path = urlsplit(self.path).path
         server.requests.append(("GET", path, dict(self.headers.items())))
+        if path == "/claude-ai/oauth/authorize":  # Claude's page after approval, by hand
+            return self._page(
+                f"<p>Paste this code into Koda:</p><pre>{server.paste_approve(self.path)}</pre>"
+            )
+        if path == "/auth/codex/device":  # OpenAI's device page, by hand
+            code = parse_qs(urlsplit(self.path).query).get("user_code", [""])[0]
+            if code and server.device_set(code, "approved"):
+                return self._page("<p>Approved. Back to Koda.</p>")
+            return self._page('<form><input name="user_code"><button>Approve</button></form>')
         token = self.headers.get("Authorization", "").removeprefix("Bearer ")
         live = token in server.access and not server.fail_probe
         if path.startswith("/claude/"):
@@ -335,5 +346,32 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _page(self, html: str) -> None:
+        data = f"<!doctype html><title>Fake sign-in</title>{html}".encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def log_message(self, *args) -> None:
         pass
+
+
+def main() -> None:  # pragma: no cover - by hand, to try the sign-ins from `make run`
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, default=8766)
+    port = parser.parse_args().port
+    server = FakeOAuth(port)
+    print("Start Koda with:")
+    for name, value in server.settings().items():
+        print(f"  {name}={str(value).lower() if isinstance(value, bool) else value}")
+    print("The Claude sign-in link opens a page that shows the code to paste; the ChatGPT")
+    print(f"device page ({server.url}/auth/codex/device) approves the code you enter.")
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

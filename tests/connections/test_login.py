@@ -390,3 +390,24 @@ def test_an_agent_runtime_gets_the_access_token_never_the_refresh_token(api, fak
     access = anthropic.runtime_access(connection.credential)
     assert access.headers["anthropic-beta"] == "oauth-2025-04-20"
     assert access.base_url == f"{fake.url}/claude"
+
+
+def test_a_sign_in_replaces_a_key_only_once_it_verifies(api, fake):
+    from tests.conftest import make_connection
+
+    make_connection("anthropic", api_key="sk-ant-api03-" + "k" * 40, status="verified")
+    fake.fail_probe = True
+    started = api.call("POST", START.format("anthropic")).json()
+    pasted = fake.paste_approve(started["authorize_url"])
+    refused = api.call(
+        "POST",
+        f"/providers/anthropic/connection/login/{started['session_id']}/code",
+        {"code": pasted},
+    )
+    assert_error(refused, 422, "verification_failed")
+    kept = Connection.objects.get(provider_id="anthropic")
+    assert kept.auth_method == "api_key" and kept.credential.get("api_key").endswith("k" * 4)
+    fake.fail_probe = False
+    claude_sign_in(api, fake)
+    replaced = Connection.objects.get(provider_id="anthropic")
+    assert replaced.auth_method == "login" and not replaced.credential.get("api_key")
