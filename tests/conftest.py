@@ -22,6 +22,7 @@ from koda.operators import operator_create
 from koda.redaction import secret_hint
 from koda.tokens import api_token_create
 from tests.fake_local import LLAMA_KEY, FakeLocal
+from tests.fake_oauth import FakeOAuth
 
 API = "/api/control-plane"
 
@@ -140,6 +141,16 @@ def fake_llama():
     server = FakeLocal("llamacpp", api_key=LLAMA_KEY)
     yield server
     server.close()
+
+
+@pytest.fixture
+def fake_oauth(settings):
+    """Both sign-ins' servers on 127.0.0.1 (tests/fake_oauth.py), with Koda pointed at them."""
+    server = FakeOAuth().start()
+    for name, value in server.settings().items():
+        setattr(settings, name, value)
+    yield server
+    server.stop()
 
 
 def make_connection(provider_id: str, *, auth_method: str = "api_key", **fields) -> Connection:

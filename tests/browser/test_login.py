@@ -9,19 +9,14 @@ from playwright.sync_api import expect
 
 from connections.models import Connection
 from tests.browser.conftest import log_in
-from tests.fake_oauth import FakeOAuth
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
-def fake(settings):
-    server = FakeOAuth().start()
-    for name, value in server.settings().items():
-        setattr(settings, name, value)
-    yield server
-    server.stop()
+def fake(fake_oauth):
+    return fake_oauth
 
 
 def test_claude_login_from_the_wizard(page, koda_server, operator, fake):

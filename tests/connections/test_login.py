@@ -14,8 +14,7 @@ from connections.models import Connection, HealthSnapshot, LoginSession
 from koda.context import Context
 from koda.models import AuditEvent
 from providers.registry import PROVIDERS
-from tests.conftest import assert_error
-from tests.fake_oauth import FakeOAuth
+from tests.conftest import assert_error, make_connection
 
 pytestmark = pytest.mark.django_db
 
@@ -23,12 +22,23 @@ START = "/providers/{}/connection/login/start"
 
 
 @pytest.fixture
-def fake(settings):
-    server = FakeOAuth().start()
-    for name, value in server.settings().items():
-        setattr(settings, name, value)
-    yield server
-    server.stop()
+def fake(fake_oauth):
+    return fake_oauth
+
+
+def paste(api, session: dict, code: str):
+    """Send what Claude's page showed to a paste-back sign-in."""
+    return api.call(
+        "POST",
+        f"/providers/anthropic/connection/login/{session['session_id']}/code",
+        {"code": code},
+    )
+
+
+def attempt(api, fake):
+    """A whole Claude sign-in attempt: start, approve at the fake, paste the code."""
+    started = api.call("POST", START.format("anthropic")).json()
+    return paste(api, started, fake.paste_approve(started["authorize_url"]))
 
 
 def claude_sign_in(api, fake) -> dict:
@@ -36,11 +46,7 @@ def claude_sign_in(api, fake) -> dict:
     assert started.status_code == 201, started.content
     session = started.json()
     pasted = fake.paste_approve(session["authorize_url"])
-    answer = api.call(
-        "POST",
-        f"/providers/anthropic/connection/login/{session['session_id']}/code",
-        {"code": pasted},
-    )
+    answer = paste(api, session, pasted)
     assert answer.status_code == 200, answer.content
     return answer.json()
 
@@ -129,11 +135,7 @@ def test_a_code_pasted_after_15_minutes_is_refused_as_expired(api, fake):
     LoginSession.objects.filter(pk=started["session_id"]).update(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
-    answer = api.call(
-        "POST",
-        f"/providers/anthropic/connection/login/{started['session_id']}/code",
-        {"code": pasted},
-    )
+    answer = paste(api, started, pasted)
     assert_error(answer, 410, "login_expired")
     assert LoginSession.objects.get(pk=started["session_id"]).status == "expired"
     assert "login.failure" in actions()
@@ -145,11 +147,7 @@ def test_denied_consent_pasted_as_the_callback_url_reads_as_denied(api, fake):
         "https://platform.claude.com/oauth/code/callback?error=access_denied"
         "&error_description=The+user+denied+the+request&state=whatever"
     )
-    answer = api.call(
-        "POST",
-        f"/providers/anthropic/connection/login/{started['session_id']}/code",
-        {"code": callback},
-    )
+    answer = paste(api, started, callback)
     error = assert_error(answer, 422, "login_denied")
     assert "denied the request" in error["message"]
     assert LoginSession.objects.get(pk=started["session_id"]).status == "denied"
@@ -171,23 +169,13 @@ def test_a_code_the_provider_refuses_stores_nothing_and_says_so(api, fake):
 
 def test_pasting_only_the_part_before_the_hash_asks_for_the_whole_code(api, fake):
     started = api.call("POST", START.format("anthropic")).json()
-    answer = api.call(
-        "POST",
-        f"/providers/anthropic/connection/login/{started['session_id']}/code",
-        {"code": "abc123"},
-    )
+    answer = paste(api, started, "abc123")
     assert "after the #" in assert_error(answer, 400, "login_invalid_input")["message"]
 
 
 def test_tokens_that_exchange_but_fail_the_probe_store_nothing(api, fake):
     fake.fail_probe = True
-    started = api.call("POST", START.format("anthropic")).json()
-    pasted = fake.paste_approve(started["authorize_url"])
-    answer = api.call(
-        "POST",
-        f"/providers/anthropic/connection/login/{started['session_id']}/code",
-        {"code": pasted},
-    )
+    answer = attempt(api, fake)
     error = assert_error(answer, 422, "verification_failed")
     assert error["details"]["verification"]["outcome"] == "invalid_credentials"
     assert error["details"]["session"]["status"] == "failed"
@@ -197,13 +185,7 @@ def test_tokens_that_exchange_but_fail_the_probe_store_nothing(api, fake):
 
 def test_a_token_anthropic_restricts_to_claude_code_reads_as_insufficient_scope(api, fake):
     fake.claude_code_only = True
-    started = api.call("POST", START.format("anthropic")).json()
-    pasted = fake.paste_approve(started["authorize_url"])
-    answer = api.call(
-        "POST",
-        f"/providers/anthropic/connection/login/{started['session_id']}/code",
-        {"code": pasted},
-    )
+    answer = attempt(api, fake)
     verification = assert_error(answer, 422, "verification_failed")["details"]["verification"]
     assert verification["outcome"] == "insufficient_scope"
     assert "only authorized for use with Claude Code" in verification["message"]
@@ -215,11 +197,7 @@ def test_a_new_sign_in_replaces_the_active_one(api, fake):
     second = api.call("POST", START.format("anthropic")).json()
     assert LoginSession.objects.get(pk=first["session_id"]).status == "cancelled"
     pasted = fake.paste_approve(first["authorize_url"])
-    answer = api.call(
-        "POST",
-        f"/providers/anthropic/connection/login/{first['session_id']}/code",
-        {"code": pasted},
-    )
+    answer = paste(api, first, pasted)
     assert_error(answer, 409, "login_already_used")
     assert LoginSession.objects.get(pk=second["session_id"]).status == "pending"
 
@@ -393,17 +371,9 @@ def test_an_agent_runtime_gets_the_access_token_never_the_refresh_token(api, fak
 
 
 def test_a_sign_in_replaces_a_key_only_once_it_verifies(api, fake):
-    from tests.conftest import make_connection
-
     make_connection("anthropic", api_key="sk-ant-api03-" + "k" * 40, status="verified")
     fake.fail_probe = True
-    started = api.call("POST", START.format("anthropic")).json()
-    pasted = fake.paste_approve(started["authorize_url"])
-    refused = api.call(
-        "POST",
-        f"/providers/anthropic/connection/login/{started['session_id']}/code",
-        {"code": pasted},
-    )
+    refused = attempt(api, fake)
     assert_error(refused, 422, "verification_failed")
     kept = Connection.objects.get(provider_id="anthropic")
     assert kept.auth_method == "api_key" and kept.credential.get("api_key").endswith("k" * 4)
