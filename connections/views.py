@@ -36,6 +36,9 @@ DETAIL_LABELS = {
     "account": "Signed in as",
     "plan": "Plan",
     "organization": "Organization",
+    "spend": "Spend (gateway)",
+    "budget": "Budget (gateway)",
+    "key_expires": "Key expires",
 }
 
 

@@ -54,6 +54,9 @@ class Provider:
     needs_default_model: ClassVar[bool] = False
     # For local runtimes: how an operator starts the server (used in remedies).
     start_hint: ClassVar[str] = ""
+    # Set on the copy that verifies a credential through a gateway (providers.gateway): the
+    # host that answered, which messages and remedies then name instead of the vendor's pages.
+    gateway_host: str = ""
 
     def method(self, method_id: str) -> Method | None:
         return next((m for m in self.methods if m.id == method_id), None)
@@ -142,6 +145,11 @@ class Provider:
 
     @property
     def key_remedy(self) -> str:
+        if self.gateway_host:
+            return (
+                f"Use a key the gateway at {self.gateway_host} accepts "
+                "(its administrator issues them)."
+            )
         return f"Copy a current key from {self.keys_url or self.docs_url}."
 
     def invalid(self, detail: str) -> Verdict:
@@ -155,7 +163,10 @@ class Provider:
         return Verdict(
             Outcome.REVOKED_CREDENTIALS,
             f"{self.name} says this key or account is disabled: {detail}"[:300],
-            f"Create a new key at {self.keys_url or self.docs_url}, or contact "
+            f"Ask the administrator of the gateway at {self.gateway_host} to unblock or renew "
+            "the key, or use another one."
+            if self.gateway_host
+            else f"Create a new key at {self.keys_url or self.docs_url}, or contact "
             f"{self.name} support if the account was suspended.",
         )
 
@@ -163,7 +174,9 @@ class Provider:
         return Verdict(
             Outcome.INSUFFICIENT_SCOPE,
             f"The key works but lacks a permission: {detail}"[:300],
-            f"Grant the permission on the key at {self.keys_url or self.docs_url}, "
+            f"Ask the administrator of the gateway at {self.gateway_host} to grant it."
+            if self.gateway_host
+            else f"Grant the permission on the key at {self.keys_url or self.docs_url}, "
             "or use an unrestricted key.",
         )
 
@@ -171,7 +184,10 @@ class Provider:
         return Verdict(
             Outcome.BILLING,
             f"{self.name} refuses for billing: {detail}"[:300],
-            f"Add credit or raise the limit at {self.billing_url or self.docs_url}.",
+            f"Raise the key's budget on the gateway at {self.gateway_host} (or wait for it to "
+            "reset)."
+            if self.gateway_host
+            else f"Add credit or raise the limit at {self.billing_url or self.docs_url}.",
         )
 
     def region(self, detail: str) -> Verdict:

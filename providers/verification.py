@@ -20,6 +20,7 @@ from django.views.decorators.debug import sensitive_variables
 from providers import http
 from providers.base import Provider
 from providers.fields import AuthMethod
+from providers.gateway import gateway_check
 from providers.values import (
     Credential,
     Model,
@@ -116,6 +117,9 @@ class Probe:
     expect: Check | None = None
     note: str = ""
     details: Callable[[Any], dict[str, str]] | None = None
+    # The vendor's own endpoint (key info, balance): through a gateway it may not exist, and a
+    # 404 there is skipped with a note instead of failing the check.
+    vendor_only: bool = False
 
 
 class HttpProvider(Provider):
@@ -163,8 +167,28 @@ class HttpProvider(Provider):
 
     # --- the driver -------------------------------------------------------------------------
 
+    def via_gateway(self, credential: Credential) -> bool:
+        """An API key checked at a base URL outside the vendor's own domains (its default and
+        regional hosts: api.eu.residency.elevenlabs.io and codestral.mistral.ai are the
+        vendor's): a gateway answers, and is checked as one (providers.gateway)."""
+        base = credential.get("base_url")
+        if credential.method != AuthMethod.API_KEY or not base:
+            return False
+        host = (urlsplit(base).hostname or "").lower()
+        return not any(host == d or host.endswith("." + d) for d in self.vendor_domains(credential))
+
+    def vendor_domains(self, credential: Credential) -> set[str]:
+        """The registrable domains (last two labels) of the vendor's default and alternate URLs."""
+        hosts = [
+            urlsplit(u).hostname or ""
+            for u in (self.default_url(credential), *self.alternate_base_urls)
+        ]
+        return {".".join(h.lower().split(".")[-2:]) for h in hosts if h}
+
     def check(self, credential: Credential) -> VerificationResult:
         field = self.url_field(credential)
+        if self.via_gateway(credential):
+            return gateway_check(self, credential, self.base_url(credential))
         result = self.check_at(credential, self.base_url(credential))
         if credential.method == AuthMethod.LOGIN:
             if result.outcome in (Outcome.INVALID_CREDENTIALS, Outcome.REVOKED_CREDENTIALS):
@@ -229,6 +253,13 @@ class HttpProvider(Provider):
             except http.TransportFailed as exc:
                 return finish(self.transport_verdict(exc, url, local=local))
             latency += response.latency_ms
+            if item.vendor_only and self.gateway_host and response.status in (404, 405):
+                where = item.path.split("?")[0]
+                notes.append(
+                    f"The gateway has no {where} ({type(self).name}'s own endpoint): "
+                    "what it shows was not checked."
+                )
+                continue
             try:
                 verdict = (item.expect or self.expect_success)(response, notes)
                 if verdict is None and item.check is not None:

@@ -147,7 +147,7 @@ class Anthropic(HttpProvider):
         if fields.type == "not_found_error":
             return Verdict(
                 Outcome.ENDPOINT_NOT_FOUND,
-                "Anthropic has no such endpoint here.",
+                f"{self.name} has no such endpoint here.",
                 f"Check the base URL (default {self.default_base_url}, no /v1).",
             )
         if fields.type == "overloaded_error" or response.status == 529:

@@ -195,7 +195,7 @@ class OpenAI(HttpProvider):
         if fields.code == "unknown_url" or fields.has("Invalid URL"):
             return Verdict(
                 Outcome.ENDPOINT_NOT_FOUND,
-                f"OpenAI: {fields.message}"[:300],
+                f"{self.name}: {fields.message}"[:300],
                 f"Check the base URL (default {self.default_base_url}).",
             )
         if response.status == 401:

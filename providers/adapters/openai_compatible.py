@@ -45,6 +45,9 @@ class Perplexity(HttpProvider):
     _EMPTY_CHAT = {"model": "sonar", "messages": []}
 
     def probes_for(self, credential: Credential) -> list[Probe]:
+        if self.gateway_host:
+            # A gateway lists what it serves; its budget is proved by providers.gateway.
+            return [Probe("GET", "/models", models=openai_style_models)]
         return [
             Probe(
                 "POST",
@@ -79,7 +82,7 @@ class Perplexity(HttpProvider):
 
     def check(self, credential: Credential):
         result = super().check(credential)
-        if result.ok:
+        if result.ok and not self.via_gateway(credential):
             result.models = [Model.of(m, capabilities=["chat"]) for m in self.SONAR_MODELS]
         return result
 
@@ -123,9 +126,9 @@ class Mistral(HttpProvider):
         if response.status == 401:
             return Verdict(
                 Outcome.INVALID_CREDENTIALS,
-                "Mistral does not accept this key (new keys can take a few minutes "
+                f"{self.name} does not accept this key (new keys can take a few minutes "
                 "to start working; Codestral keys only work on codestral.mistral.ai).",
-                f"Wait a few minutes, or copy a key from {self.keys_url}.",
+                f"Wait a few minutes. {self.key_remedy}",
             )
         if response.status in (429, 503):
             if fields.code == "3505" or fields.has("capacity"):
@@ -204,7 +207,7 @@ class Kimi(HttpProvider):
 
     def probes_for(self, credential: Credential) -> list[Probe]:
         return [
-            Probe("GET", "/users/me/balance", check=self._balance),
+            Probe("GET", "/users/me/balance", check=self._balance, vendor_only=True),
             Probe("GET", "/models", models=openai_style_models),
         ]
 
@@ -224,7 +227,7 @@ class Kimi(HttpProvider):
             return Verdict(
                 Outcome.INVALID_CREDENTIALS,
                 "Moonshot does not accept this key on platform.moonshot.ai or .cn.",
-                f"Copy a current key from {self.keys_url}.",
+                self.key_remedy,
             )
         if kind == "permission_denied_error":
             return self.scope(fields.message)
@@ -237,7 +240,7 @@ class Kimi(HttpProvider):
         if kind == "resource_not_found_error":
             return Verdict(
                 Outcome.ENDPOINT_NOT_FOUND,
-                "Moonshot has no such endpoint here.",
+                f"{self.name} has no such endpoint here.",
                 f"Check the base URL (default {self.default_base_url}).",
             )
         return None
@@ -310,7 +313,7 @@ class DeepSeek(HttpProvider):
 
     def probes_for(self, credential: Credential) -> list[Probe]:
         return [
-            Probe("GET", "/user/balance", check=self._balance),
+            Probe("GET", "/user/balance", check=self._balance, vendor_only=True),
             Probe("GET", "/models", models=openai_style_models),
         ]
 
@@ -354,7 +357,7 @@ class XAI(HttpProvider):
 
     def probes_for(self, credential: Credential) -> list[Probe]:
         return [
-            Probe("GET", "/api-key", check=self._key_flags),
+            Probe("GET", "/api-key", check=self._key_flags, vendor_only=True),
             Probe("GET", "/models", models=openai_style_models),
         ]
 
@@ -400,7 +403,7 @@ class OpenRouter(HttpProvider):
 
     def probes_for(self, credential: Credential) -> list[Probe]:
         return [
-            Probe("GET", "/key", check=self._key_info),
+            Probe("GET", "/key", check=self._key_info, vendor_only=True),
             Probe(
                 "GET",
                 "/models",

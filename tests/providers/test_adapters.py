@@ -563,6 +563,24 @@ class TestPerplexity(ProviderContract):
         assert any("not billed" in n and "Credit was not checked" in n for n in result.notes)
 
     @responses.activate
+    def test_it_verifies_the_operator_base_url_instead_of_the_default(self):
+        # Through a gateway: its model list (not Koda's Sonar list), then its budget check.
+        gateway = "https://llm-gateway.example/perplexity"
+        listed = {"object": "list", "data": [{"id": "perplexity/sonar-pro", "object": "model"}]}
+        responses.add("GET", gateway + "/models", json=listed)
+        responses.add(
+            "POST",
+            gateway + "/chat/completions",
+            status=400,
+            json={"error": {"message": "messages: must not be empty", "type": "bad_request_error"}},
+        )
+        responses.add("GET", "https://llm-gateway.example/key/info", status=404)
+        result = self.provider.verify(self.credential(base_url=gateway))
+        assert result.ok, result.message
+        assert [m.id for m in result.models] == ["perplexity/sonar-pro"]
+        assert any("refused Koda's empty chat request as expected" in n for n in result.notes)
+
+    @responses.activate
     def test_it_refuses_to_guess_when_the_control_is_not_refused(self):
         responses.add(
             "POST",
