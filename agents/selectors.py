@@ -97,3 +97,21 @@ def dependents(provider_id: str, *, change: str, model: str = "") -> list[dict]:
 
 def versions(agent: Agent) -> list[PolicyVersion]:
     return list(agent.versions.select_related("actor").order_by("-number"))
+
+
+def references(provider_id: str) -> list[dict]:
+    """Every agent whose current policy names `provider_id`, and where."""
+    found = []
+    for agent in Agent.objects.order_by("slug"):
+        policy, _ = agent_policy(agent)
+        where = [f"roles.{r}" for r, o in policy.roles.items() if o.provider == provider_id]
+        where += [
+            name
+            for name, ids in (
+                ("allowed_providers", policy.allowed_providers),
+                ("fallback_order", policy.fallback_order),
+            )
+            if provider_id in ids
+        ]
+        found += [{"agent": agent.slug, "name": agent.name, "where": w} for w in where]
+    return found

@@ -139,6 +139,8 @@ def schemas() -> dict:
                 "capabilities": STRINGS,
                 "good_for": STRING,
                 "needs_default_model": BOOLEAN,
+                "custom": BOOLEAN,
+                "preset": nullable("string"),
                 "connection": ref("ConnectionState"),
             }
         ),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from connections import api, catalogs_api, login_api
+from connections import api, catalogs_api, custom_api, login_api
 
 P = "providers/<str:provider_id>"
 
@@ -58,6 +58,8 @@ catalog_patterns = [
 urlpatterns = [
     *catalog_patterns,
     path("connections/catalog", api.catalog, name="catalog"),
+    path("providers", custom_api.providers_create, name="providers-create"),
+    path(P, custom_api.provider_delete, name="provider-delete"),
     path(f"{P}/connection", api.connection, name="connection"),
     path(f"{P}/connection/disconnect", api.connection_disconnect, name="connection-disconnect"),
     path(f"{P}/connection/api-key", api.connection_api_key, name="connection-api-key"),

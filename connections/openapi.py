@@ -4,16 +4,17 @@ response schemas are in `api_schemas`."""
 
 from __future__ import annotations
 
-from connections.api_schemas import INTEGER, STRING, WHEN, nullable, ref, schemas
+from connections.api_schemas import BOOLEAN, INTEGER, STRING, WHEN, nullable, ref, schemas
 from koda.openapi import error_responses, json_request, json_response, strict
 from providers.fields import AuthMethod, CredentialField, FieldKind
-from providers.registry import ALIASES, PROVIDERS, declared_fields
+from providers.registry import ALIASES, BUILTINS, declared_fields
+from providers.values import Capability
 
 PROVIDER_ID = {
     "name": "provider_id",
     "in": "path",
     "required": True,
-    "schema": {"type": "string", "examples": [*PROVIDERS, *ALIASES][:6]},
+    "schema": {"type": "string", "examples": [*BUILTINS, *ALIASES][:6]},
     "description": "A provider id from the catalog (or an alias: "
     + ", ".join(f"{a} → {t}" for a, t in ALIASES.items())
     + ").",
@@ -57,7 +58,7 @@ def _credential_body(*methods: AuthMethod) -> dict:
         for name in fields
         if all(
             (spec := m.field(name)) is not None and spec.required
-            for p in PROVIDERS.values()
+            for p in BUILTINS.values()
             for m in p.methods
             if m.id in methods
         )
@@ -182,6 +183,7 @@ def paths() -> dict:
             },
         },
         **_login_paths(),
+        **_custom_paths(),
         "/integrations/{integration_id}/health": {
             "parameters": [
                 {
@@ -328,6 +330,73 @@ def _login_paths() -> dict:
                     ["code"],
                 ),
                 "responses": {"200": session, **error_responses(404, 409, 410, 422, 502)},
+            },
+        },
+    }
+
+
+def _custom_paths() -> dict:
+    from providers.custom import MAX_HEADERS, PRESETS
+
+    note = (
+        "An operator-defined OpenAI-compatible provider: a provider like the built-in ones "
+        "(page, wizard, connection, verification by GET {base}/models, health, models, "
+        "defaults, agents' policies). Presets fill base_url, requires_key and capabilities: "
+        + "; ".join(
+            f"{p.id} ({p.label}{', ' + p.base_url if p.base_url else ''})" for p in PRESETS.values()
+        )
+        + ". vllm, lmstudio and litellm are local servers (configured with PUT .../connection/"
+        "local, private addresses allowed); the others with PUT .../connection/api-key."
+    )
+    return {
+        "/providers": {
+            "post": {
+                "summary": "Add an OpenAI-compatible provider",
+                "description": note,
+                "operationId": "providerCreate",
+                "requestBody": json_request(
+                    {
+                        "id": {
+                            **STRING,
+                            "pattern": "^[a-z][a-z0-9-]{1,31}$",
+                            "description": "Never a built-in id or alias.",
+                        },
+                        "name": {**STRING, "minLength": 1, "maxLength": 80},
+                        "base_url": {**STRING, "format": "uri", "maxLength": 2048},
+                        "preset": {"type": "string", "enum": list(PRESETS), "default": "generic"},
+                        "requires_key": BOOLEAN,
+                        "headers": {
+                            "type": "object",
+                            "additionalProperties": {"type": "string", "maxLength": 1024},
+                            "maxProperties": MAX_HEADERS,
+                            "description": "Extra request headers, never secret (no "
+                            "Authorization, Cookie or key headers).",
+                        },
+                        "capabilities": {
+                            "type": "array",
+                            "items": {"type": "string", "enum": [str(c) for c in Capability]},
+                        },
+                    },
+                    ["id", "name"],
+                ),
+                "responses": {
+                    "201": json_response(ref("CatalogEntry"), "Added"),
+                    **error_responses(),
+                },
+            }
+        },
+        "/providers/{provider_id}": {
+            "parameters": [PROVIDER_ID],
+            "delete": {
+                "summary": "Remove an operator-defined provider",
+                "description": "Refused (409 provider_in_use, with details.connected and "
+                'details.agents: [{"agent", "name", "where"}]) while it is connected or an '
+                "agent's policy names it; 409 builtin_provider for a built-in one.",
+                "operationId": "providerDelete",
+                "responses": {
+                    "200": json_response(strict({"provider_id": STRING, "deleted": BOOLEAN})),
+                    **error_responses(404, 409),
+                },
             },
         },
     }

@@ -14,6 +14,9 @@ from connections.models import Connection
 from providers.base import Provider
 
 dependents = Signal()
+# Sent before a provider is removed: each receiver answers `{"agent", "name", "where"}` for every
+# policy that names the provider (`where`: "roles.triage", "allowed_providers", "fallback_order").
+references = Signal()
 
 
 def dependents_of(provider: Provider, *, change: str, model: str = "") -> list[dict]:
@@ -31,3 +34,11 @@ def affected_key(affected: list[dict]) -> str:
     """Names exactly these dependents, so a form confirms what it showed, not whatever depends
     on the provider by the time it is posted."""
     return ",".join(sorted(f"{a['agent']}/{a['role']}" for a in affected))
+
+
+def references_to(provider_id: str) -> list[dict]:
+    """Everything that names `provider_id` (agents' policies), whether or not it is connected."""
+    found: list[dict] = []
+    for _receiver, answer in references.send(sender=Connection, provider_id=provider_id):
+        found.extend(answer or [])
+    return found

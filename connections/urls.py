@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from connections import catalog_views, login_views, operations, views
+from connections import catalog_views, custom_views, login_views, operations, views
 
 F = "providers/<str:provider_id>/files"
 
@@ -23,7 +23,11 @@ urlpatterns = [
     path("downloads/", catalog_views.downloads_page, name="downloads"),
     path("downloads/<str:job_id>/cancel", catalog_views.job_cancel, name="download-cancel-page"),
     path("", views.providers, name="providers"),
+    path("providers/new/", custom_views.provider_new, name="provider-new"),
     path("providers/<str:provider_id>/", views.provider_detail, name="provider"),
+    path(
+        "providers/<str:provider_id>/remove", custom_views.provider_remove, name="provider-remove"
+    ),
     path(
         "providers/<str:provider_id>/configure", views.provider_configure, name="provider-configure"
     ),

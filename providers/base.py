@@ -74,6 +74,8 @@ class Provider:
             "capabilities": sorted(self.capabilities),
             "good_for": self.good_for,
             "needs_default_model": self.needs_default_model,
+            "custom": False,
+            "preset": None,
         }
 
     # --- verification -----------------------------------------------------------------------

@@ -56,11 +56,13 @@ def host_of(url: str) -> str:
     return urlsplit(url).netloc or url
 
 
-def through(provider: HttpProvider, base: str) -> HttpProvider:
-    """The adapter as the gateway at `base`: named after its host, remedies for its admin."""
+def through(provider: HttpProvider, base: str, *, own: bool = False) -> HttpProvider:
+    """The adapter as the gateway at `base`: named after its host (unless the provider is the
+    gateway itself, `own`), remedies for its admin."""
     view = copy.copy(provider)
     host = host_of(base)
-    view.name = f"{host} (gateway)"
+    if not own:
+        view.name = f"{host} (gateway)"
     view.gateway_host = host
     view.unchecked_note = ""
     # The vendor's pages are not where a gateway key is fixed (remedies name the gateway).
@@ -103,14 +105,19 @@ def gateway_classify(view: HttpProvider, response: http.ProbeResponse, fields: E
 
 
 @sensitive_variables()
-def gateway_check(provider: HttpProvider, credential: Credential, base: str) -> VerificationResult:
-    view = through(provider, base)
+def gateway_check(
+    provider: HttpProvider, credential: Credential, base: str, *, own: bool = False
+) -> VerificationResult:
+    """Check a key at a gateway; `own`: the provider is that gateway (a LiteLLM proxy added as
+    a provider), not a vendor reached through it."""
+    view = through(provider, base, own=own)
     result = view.check_at(credential, base)
-    result.notes.insert(
-        0,
-        f"Checked through the gateway at {view.gateway_host}, not {provider.name} itself: "
-        f"what {provider.name} would say of the key upstream was not checked.",
-    )
+    if not own:
+        result.notes.insert(
+            0,
+            f"Checked through the gateway at {view.gateway_host}, not {provider.name} itself: "
+            f"what {provider.name} would say of the key upstream was not checked.",
+        )
     if not result.ok:
         return result
     for step in (_key_info, _budget_proof):

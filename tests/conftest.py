@@ -89,6 +89,8 @@ FAKE_DNS_SUFFIXES = (
     "perplexity.ai",
     "mistral.ai",
     "aliyuncs.com",
+    "together.xyz",
+    "fireworks.ai",
     "moonshot.ai",
     "moonshot.cn",
     "groq.com",

@@ -6,7 +6,7 @@ import pytest
 import responses
 
 from connections.models import Connection
-from providers.registry import PROVIDERS
+from providers.registry import BUILTINS, PROVIDERS
 from tests.conftest import make_connection
 from tests.fake_provider import FakeProvider
 
@@ -137,7 +137,7 @@ def test_an_odd_answer_in_debug_mode_is_a_verdict_not_an_error_page(
     assert key not in html and key[4:16] not in html
 
 
-@pytest.mark.parametrize("provider_id", [p for p in PROVIDERS if p not in ("kokoro", "whispercpp")])
+@pytest.mark.parametrize("provider_id", [p for p in BUILTINS if p not in ("kokoro", "whispercpp")])
 def test_every_provider_page_offers_a_way_to_connect(operator_client, provider_id):
     html = operator_client.get(f"/providers/{provider_id}/").content.decode()
     assert 'name="auth_method"' in html and "Verify and save" in html

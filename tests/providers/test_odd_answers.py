@@ -13,7 +13,7 @@ import responses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from providers.registry import PROVIDERS
+from providers.registry import BUILTINS, PROVIDERS
 from providers.values import Credential, Outcome
 from providers.verification import HttpProvider
 
@@ -181,7 +181,7 @@ def test_machine_readable_fields_win_over_message_text(provider_id, path, status
 
 HTTP_METHODS = [
     (provider_id, str(method.id))
-    for provider_id, provider in PROVIDERS.items()
+    for provider_id, provider in BUILTINS.items()
     if isinstance(provider, HttpProvider)
     for method in provider.methods
     if method.id in ("api_key", "local_endpoint")
