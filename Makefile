@@ -12,7 +12,7 @@ WORKERS ?= 2
 # For production set KODA_DEBUG=false with KODA_SECRET_KEY and KODA_ENCRYPTION_KEY (README).
 run migrate: export KODA_DEBUG ?= true
 
-.PHONY: run test lint migrate browser clean
+.PHONY: run test lint migrate browser clean litellm
 
 $(BIN)/.installed-run: requirements.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,9 +42,17 @@ lint: $(BIN)/.installed-dev
 test: $(BIN)/.installed-dev lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# A real LiteLLM proxy for the gateway tests (tests/integration), in a venv of its own; then
+# `KODA_LITELLM=.venv-litellm/bin/litellm make test` runs them (CI always does).
+litellm: .venv-litellm/.installed
+.venv-litellm/.installed: requirements-litellm.txt constraints-litellm.txt
+	test -x .venv-litellm/bin/python || $(PYTHON) -m venv .venv-litellm
+	.venv-litellm/bin/pip install --quiet --disable-pip-version-check -r requirements-litellm.txt -c constraints-litellm.txt
+	touch $@
+
 # Debian's Chromium for the browser tests (root or sudo); Playwright drives it, nothing downloads.
 browser:
 	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-litellm .pytest_cache .ruff_cache

@@ -197,6 +197,15 @@ def _budget_proof(view, credential, base, result) -> Verdict | None:
     if 200 <= response.status < 300:
         result.notes.append("The gateway answered an empty chat request; its budget allows calls.")
         return None
+    message = error_message(response)
+    if message.startswith("litellm."):
+        # LiteLLM prefixes what the upstream answered: the request got past the gateway's key
+        # and budget checks (LiteLLM's own refusals never carry the prefix).
+        result.notes.append(
+            "The gateway checked the key and its budget, then passed Koda's empty chat request "
+            f"upstream, which refused it: {message[:200]}"
+        )
+        return None
     verdict = view.classify_error(response)
     if verdict.outcome in FINDINGS:
         result.probe, result.http_status, result.raw_error = (
@@ -210,6 +219,12 @@ def _budget_proof(view, credential, base, result) -> Verdict | None:
         "as expected (nothing was generated or billed)."
     )
     return None
+
+
+def error_message(response: http.ProbeResponse) -> str:
+    from providers.verification import error_fields
+
+    return error_fields(response.json).message if response.is_json else ""
 
 
 def _number(value) -> float | None:

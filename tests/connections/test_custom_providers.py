@@ -217,3 +217,16 @@ def test_the_dashboard_adds_one_from_a_preset_and_refuses_its_removal_while_used
     Connection.objects.all().delete()
     assert operator_client.post("/providers/desk-lms/remove")["Location"] == "/"
     assert not CustomProvider.objects.exists()
+
+
+@responses.activate
+def test_a_connected_custom_provider_is_on_operations_and_swept(api, operator_client):
+    from connections.health import _check
+
+    add(api, id="lab-vllm", name="Lab vLLM", preset="vllm")
+    responses.add("GET", f"{VLLM}/models", json=VLLM_MODELS)
+    api.call("PUT", "/providers/lab-vllm/connection/local", {})
+    Connection.objects.filter(provider_id="lab-vllm").update(next_check_at=None)
+    assert _check("lab-vllm") == "ok"  # what each sweep worker does with a claimed row
+    page = operator_client.get("/operations/").content.decode()
+    assert "Lab vLLM" in page
