@@ -10,6 +10,7 @@ wizard to the defaults step. Without JavaScript the same views answer with full 
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
@@ -53,14 +54,31 @@ def _ctx(request: HttpRequest) -> Context:
     return Context.of_request(request, Via.WIZARD)
 
 
+FILTERS = ("chat", "embedding", "tts", "stt")
+
+
 @require_GET
 def providers(request: HttpRequest) -> HttpResponse:
+    """Connected providers first (registry order within each group), optionally only those
+    with one capability (`?capability=embedding`)."""
     catalog = selectors.catalog_list()
     connected = sum(1 for p in catalog if p["connection"]["status"] != "not_configured")
-    return render(
+    capability = request.GET.get("capability", "")
+    if capability not in FILTERS:
+        capability = ""
+    shown = [p for p in catalog if not capability or capability in p["capabilities"]]
+    shown.sort(key=lambda p: p["connection"]["status"] == "not_configured")
+    return render_page(
         request,
         "connections/providers.html",
-        {"catalog": catalog, "connected": connected, "total": len(PROVIDERS)},
+        "provider-cards",
+        {
+            "catalog": shown,
+            "connected": connected,
+            "total": len(catalog),
+            "filters": FILTERS,
+            "capability": capability,
+        },
     )
 
 
@@ -195,11 +213,32 @@ def _refused(
 @require_POST
 def provider_verify(request: HttpRequest, provider_id: str) -> HttpResponse:
     provider = _provider_or_404(provider_id)
+    before = selectors.connection_get(provider)
     try:
-        _, result = services.connection_verify(provider=provider, ctx=_ctx(request))
+        after, result = services.connection_verify(provider=provider, ctx=_ctx(request))
     except services.NotConfigured:
         return redirect("provider", provider_id=provider.id)
-    return render_swap(request, TEMPLATE, "wizard", _context(request, provider, result=result))
+    notice = _what_changed(before, after) if before is not None else ""
+    context = _context(request, provider, result=result, notice=notice)
+    return render_swap(request, TEMPLATE, "wizard", context)
+
+
+def _what_changed(before: Connection, after: Connection) -> str:
+    """What a check changed, in words: the status, and models that came or went."""
+    label = dict(Connection._meta.get_field("status").choices)
+    if before.status == after.status:
+        said = f"Checked just now: still {label[after.status].lower()}"
+    else:
+        said = f"Checked just now: {label[before.status].lower()} → {label[after.status].lower()}"
+    old, new = set(before.model_ids), set(after.model_ids)
+    changes = []
+    if new - old:
+        changes.append(f"{len(new - old)} new model{'s' if len(new - old) != 1 else ''}")
+    if old - new:
+        changes.append(f"{len(old - new)} no longer offered")
+    if changes:
+        said += f"; {', '.join(changes)}"
+    return f"{said}."
 
 
 @require_POST
@@ -211,6 +250,7 @@ def provider_default_model(request: HttpRequest, provider_id: str) -> HttpRespon
     form = DefaultModelForm(request.POST, choices=stored.model_ids)
     model_error = None
     confirm = None
+    notice = ""
     if form.is_valid():
         model = form.cleaned_data["model"]
         try:
@@ -224,11 +264,22 @@ def provider_default_model(request: HttpRequest, provider_id: str) -> HttpRespon
             model_error = "That model is no longer offered; verify again to refresh the list."
         except services.ConfirmationRequired as exc:
             confirm = {"change": "default_model", "model": model, "exc": exc}
+        else:
+            notice = f"Default model set to {model}."
     else:
         model_error = " ".join(form.errors.get("model", ["Pick a model."]))
     if model_error or confirm or request.htmx:
-        context = _context(request, provider, model_error=model_error, confirm=confirm)
+        typed = request.POST.get("model", "") if model_error else None
+        context = _context(
+            request,
+            provider,
+            model_error=model_error,
+            confirm=confirm,
+            notice=notice,
+            typed_model=typed,
+        )
         return render_swap(request, TEMPLATE, "wizard", context)
+    messages.success(request, notice)
     return redirect("provider", provider_id=provider.id)
 
 
@@ -258,6 +309,8 @@ def provider_disconnect(request: HttpRequest, provider_id: str) -> HttpResponse:
     except services.ConfirmationRequired as exc:
         context = _context(request, provider, confirm={"change": "disconnect", "exc": exc})
         return render_swap(request, TEMPLATE, "wizard", context)
+    else:
+        messages.success(request, f"{provider.name} disconnected: its credential was deleted.")
     url = f"/providers/{provider.id}/"
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 

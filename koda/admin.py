@@ -6,6 +6,11 @@ from django.contrib import admin
 
 from koda.models import ApiToken, AuditEvent
 
+admin.site.site_header = "Koda control plane · audit"
+admin.site.site_title = "Koda audit"
+admin.site.index_title = "Records (read-only)"
+admin.site.site_url = "/"  # "View site" goes back to the dashboard
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Audit records are written by the services only; admin may look, never touch."""

@@ -60,7 +60,8 @@ def secret_hint(secret: str) -> str:
     """A safe reminder of a key: its published prefix and last 4 characters (`sk-proj-…abcd`)."""
     secret = secret.strip()
     if len(secret) < 12:
-        return "…"  # too short to show any part of it safely
+        # Too short to show any part of it safely; its length still tells two keys apart.
+        return f"… ({len(secret)} characters)"
     head = next((p for p in _KNOWN_PREFIXES if secret.startswith(p)), "")
     return f"{head}…{secret[-4:]}"
 

@@ -48,6 +48,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @require_http_methods(["GET", "POST"])
 def tokens(request: HttpRequest) -> HttpResponse:
     created = error = None
+    name = ""
     if request.method == "POST":
         name = request.POST.get("name", "").strip()
         if not name or len(name) > 100:
@@ -61,7 +62,13 @@ def tokens(request: HttpRequest) -> HttpResponse:
         request,
         "koda/tokens.html",
         "token-list",
-        {"tokens": listing, "created_token": created, "error": error},
+        {
+            "tokens": listing,
+            "created_token": created,
+            "created_name": name if created else "",
+            "name": name,
+            "error": error,
+        },
     )
 
 

@@ -31,3 +31,32 @@ def installed(files: list[dict]) -> list[dict]:
 @register.filter
 def any_active(jobs: list[dict]) -> bool:
     return any(job.get("status") in ("queued", "running") for job in jobs)
+
+
+@register.filter
+def iso_ago(value: str | None) -> str:
+    """`ago` of an ISO 8601 timestamp as the API shapes carry them."""
+    if not value:
+        return ""
+    try:
+        return ago(datetime.fromisoformat(value))
+    except ValueError:
+        return ""
+
+
+@register.filter
+def duration(value) -> str:
+    """A timedelta for people: `15 minutes`, `1 hour 30 minutes`, `45 seconds`."""
+    if value is None:
+        return ""
+    seconds = int(value.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [
+        f"{n} {unit}{'' if n == 1 else 's'}"
+        for n, unit in ((hours, "hour"), (minutes, "minute"))
+        if n
+    ]
+    if not parts:
+        return f"{secs} second{'' if secs == 1 else 's'}"
+    return " ".join(parts)

@@ -57,3 +57,34 @@ def test_it_creates_a_token_in_place_and_shows_it_once(page, koda_server, operat
         headers={"Authorization": f"Bearer {plaintext}"},
     )
     assert response.status == 200
+
+
+def test_a_token_is_copied_the_form_emptied_and_revoking_asks_first(page, koda_server, operator):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=koda_server.url)
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, koda_server, "ada", "correct horse battery staple")
+    page.goto(koda_server.url + "/tokens/")
+    page.wait_for_function("window.htmx !== undefined")
+    page.get_by_label("Name").fill("ci-bot")
+    page.get_by_role("button", name="Create token").click()
+    token = page.get_by_test_id("new-token")
+    expect(token).to_contain_text("koda_")
+    expect(page.get_by_label("Name")).to_have_value("")  # ready for the next one
+    page.get_by_role("button", name="Copy token").click()
+    expect(page.get_by_text("Copied.")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == token.inner_text().strip()
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"the tokens page is {overflow}px wider than a phone"
+
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Revoke").click()
+    expect(page.get_by_role("button", name="Revoke")).to_be_visible()
+    assert asked and "ci-bot" in asked[0]
+    assert ApiToken.objects.get(name="ci-bot").revoked_at is None  # dismissed: nothing happened
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Revoke").click()
+    expect(page.locator(".messages")).to_contain_text("revoked")
+    assert ApiToken.objects.get(name="ci-bot").revoked_at is not None

@@ -50,7 +50,7 @@ def test_it_keeps_the_hint_to_the_last_four_characters():
     assert secret_hint("AIzaSyA1234567890abcdefghijklmnopqrstu") == "AIza…rstu"
     assert secret_hint("gsk_good_0123456789abcdef") == "gsk_…cdef"
     assert secret_hint("abc-def_0123456789abcdef") == "…cdef"  # no guessed prefixes
-    assert secret_hint("short") == "…"
+    assert secret_hint("short") == "… (5 characters)"
 
 
 @pytest.mark.django_db

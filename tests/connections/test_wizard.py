@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import responses
+from django.utils import timezone
 
 from connections.models import Connection
 from providers.registry import BUILTINS, PROVIDERS
@@ -104,10 +105,46 @@ def test_it_keeps_the_old_key_when_a_replacement_is_refused(operator_client, fak
     assert Connection.objects.get().secrets["api_key"] == "gsk_good_0123456789abcdef"
 
 
-def test_it_says_how_many_seconds_ago_a_key_was_verified(operator_client, fake):
+def test_it_says_how_many_seconds_ago_a_key_was_checked_and_verified_only_once(
+    operator_client, fake
+):
     configure(operator_client, "gsk_good_0123456789abcdef", fake.base_url)
     html = operator_client.get("/providers/groq/").content.decode()
-    assert "verified 0 seconds ago" in html or "verified 1 second ago" in html
+    assert "checked 0 seconds ago" in html or "checked 1 second ago" in html
+    summary = html[html.index('data-testid="summary"') : html.index("Set defaults")]
+    assert summary.lower().count("verified") <= 1, summary
+
+
+def test_verify_now_says_what_changed_and_a_failing_page_shows_the_remedy(operator_client, fake):
+    configure(operator_client, "gsk_good_0123456789abcdef", fake.base_url)
+    page = operator_client.post("/providers/groq/verify", headers=HTMX).content.decode()
+    assert "Checked just now: still verified." in page
+    Connection.objects.update(
+        status="failing",
+        last_outcome="invalid_credentials",
+        last_message="Groq does not recognise this key: Invalid API Key",
+        last_remedy="Copy a current key from https://console.groq.com/keys.",
+        failing_since=timezone.now(),
+    )
+    html = operator_client.get("/providers/groq/").content.decode()
+    assert 'data-testid="last-error"' in html and "What to do:" in html
+    assert "console.groq.com/keys" in html and "checked" not in html.split("Connection")[0]
+    fresh = operator_client.post("/providers/groq/verify", headers=HTMX).content.decode()
+    assert "Checked just now: failing → verified." in fresh
+
+
+def test_an_unknown_default_model_keeps_what_was_typed_and_a_known_one_says_so(
+    operator_client, fake
+):
+    configure(operator_client, "gsk_good_0123456789abcdef", fake.base_url)
+    typo = operator_client.post(
+        "/providers/groq/default-model", {"model": "llama-3.1-8b-instnat"}, headers=HTMX
+    ).content.decode()
+    assert 'value="llama-3.1-8b-instnat"' in typo and 'aria-invalid="true"' in typo
+    saved = operator_client.post(
+        "/providers/groq/default-model", {"model": "llama-3.1-8b-instant"}, headers=HTMX
+    ).content.decode()
+    assert "Default model set to llama-3.1-8b-instant." in saved
 
 
 def test_an_odd_answer_in_debug_mode_is_a_verdict_not_an_error_page(

@@ -1,0 +1,106 @@
+"""Every page fits a phone (390 px) and a laptop (1280 px): no horizontal overflow, and status
+pills stay inside their cards. Screenshots of failures go to test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.utils import timezone
+
+from agents.services import agent_create, policy_set
+from connections.models import HealthSnapshot, Status
+from koda.context import Context
+from providers.models import CustomProvider
+from providers.registry import PROVIDERS
+from tests.browser.conftest import log_in
+from tests.conftest import make_connection
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+PAGES = [
+    "/",
+    "/?capability=embedding",
+    "/providers/openai/",
+    "/providers/elevenlabs/",
+    "/providers/openrouter/",
+    "/providers/whispercpp/",
+    "/providers/kokoro/",
+    "/providers/ollama/",
+    "/providers/anthropic/?method=login",
+    "/providers/lab-vllm/",
+    "/providers/new/",
+    "/operations/",
+    "/agents/",
+    "/agents/support-bot/",
+    "/downloads/",
+    "/tokens/",
+    "/admin/",
+    "/admin/koda/auditevent/",
+]
+
+
+@pytest.fixture
+def house(operator):
+    now = timezone.now()
+    openai = make_connection(
+        "openai",
+        api_key="sk-proj-" + "a" * 40,
+        status=Status.FAILING,
+        last_outcome="invalid_credentials",
+        last_message="OpenAI does not recognise this key: Incorrect API key provided: "
+        "sk-proj-****aaaa. You can find your API key at https://platform.openai.com/account/"
+        "api-keys.",
+        last_remedy="Copy a current key from https://platform.openai.com/api-keys.",
+        last_checked_at=now,
+        failing_since=now,
+        discovered_models=[{"id": "gpt-4.1-mini-2025-04-14-with-a-very-long-model-name"}],
+    )
+    make_connection("elevenlabs", api_key="sk_" + "e" * 48, status=Status.DEGRADED)
+    make_connection("openrouter", api_key="sk-or-v1-" + "o" * 40, status=Status.VERIFIED)
+    for i in range(20):
+        HealthSnapshot.objects.create(
+            provider_id="openai",
+            connection=openai,
+            ok=i % 3 != 0,
+            outcome="ok" if i % 3 else "invalid_credentials",
+            message="checked",
+            trigger="sweep",
+            latency_ms=100 + i * 17,
+        )
+    CustomProvider.objects.create(
+        id="lab-vllm", name="Lab vLLM", preset="vllm", base_url="http://127.0.0.1:8000/v1"
+    )
+    PROVIDERS.reload()
+    ctx = Context.command("tests")
+    agent = agent_create(slug="support-bot", name="Support bot", ctx=ctx)
+    policy_set(agent=agent, data={"fallback_order": ["openrouter", "openai"]}, ctx=ctx)
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_every_page_fits_the_screen(page, koda_server, house, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    log_in(page, koda_server, "ada", "correct horse battery staple")
+    os.makedirs("test-artifacts", exist_ok=True)
+    too_wide, spilling = [], []
+    for path in PAGES:
+        response = page.goto(koda_server.url + path)
+        assert response.status == 200, path
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        name = f"test-artifacts/layout-{width}{path.replace('/', '_').replace('?', '-')}.png"
+        if overflow > 0:
+            too_wide.append(f"{path}: {overflow}px")
+            page.screenshot(path=name, full_page=True)
+        spill = page.evaluate(
+            """() => [...document.querySelectorAll('.card .badge')].filter(b => {
+                 const card = b.closest('.card').getBoundingClientRect();
+                 const r = b.getBoundingClientRect();
+                 return r.right > card.right + 0.5 || r.left < card.left - 0.5;
+               }).map(b => b.textContent.trim())"""
+        )
+        if spill:
+            spilling.append(f"{path}: {spill}")
+            page.screenshot(path=name, full_page=True)
+    assert not too_wide, f"wider than {width}px: {too_wide}"
+    assert not spilling, f"status pills outside their card: {spilling}"
