@@ -89,3 +89,34 @@ def test_it_shows_progress_while_verifying_and_works_by_keyboard(page, koda_serv
     expect(page.get_by_test_id("summary")).to_be_visible(timeout=10_000)
     page.get_by_role("button", name="Verify now").click()
     expect(page.locator('.verification[data-outcome="ok"]')).to_be_visible(timeout=10_000)
+
+
+def test_configure_verify_and_defaults_with_the_keyboard_alone(page, koda_server, operator, fake):
+    """Tab, type and Enter only; focus is always visible and lands where the next step is."""
+    open_groq(page, koda_server)
+
+    def tab_to(name: str, limit: int = 40) -> None:
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            focused = page.evaluate(
+                "document.activeElement.labels?.[0]?.textContent.trim() ||"
+                " document.activeElement.textContent.trim()"
+            )
+            if focused.startswith(name):
+                outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+                assert outline != "none", f"no visible focus on {name}"
+                return
+        raise AssertionError(f"Tab never reached {name!r}")
+
+    tab_to("API key")
+    page.keyboard.type("gsk_good_0123456789abcdef")
+    tab_to("Base URL")
+    page.keyboard.press("Control+A")
+    page.keyboard.type(fake.base_url)
+    page.keyboard.press("Enter")  # submits the form
+    expect(page.get_by_test_id("summary")).to_be_visible()
+    tab_to("Default model")
+    page.keyboard.type("llama-3.1-8b-instant")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("notice")).to_have_text("Default model set to llama-3.1-8b-instant.")
+    assert Connection.objects.get().default_model == "llama-3.1-8b-instant"
