@@ -6,7 +6,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from connections import selectors, services
+from connections import services
+from connections.operations_data import RANGES, incidents_of, operations_rows
 from koda.context import Context, Via
 from koda.rendering import render_page
 from providers.registry import get_provider
@@ -14,10 +15,22 @@ from providers.registry import get_provider
 TEMPLATE = "connections/operations.html"
 
 
+def _range(request: HttpRequest) -> str:
+    value = request.GET.get("range", "24h")
+    return value if value in RANGES else "24h"
+
+
 @require_GET
 def operations(request: HttpRequest) -> HttpResponse:
-    rows = selectors.operations_rows()
-    return render_page(request, TEMPLATE, "operations", {"rows": rows})
+    span = _range(request)
+    rows = operations_rows(range_id=span)
+    context = {
+        "rows": rows,
+        "incidents": incidents_of(rows),
+        "range": RANGES[span],
+        "ranges": RANGES.values(),
+    }
+    return render_page(request, TEMPLATE, "operations", context)
 
 
 @require_POST
@@ -31,5 +44,7 @@ def operations_verify(request: HttpRequest, provider_id: str) -> HttpResponse:
         )
     except services.NotConfigured:
         raise Http404("Not configured") from None
-    rows = selectors.operations_rows(provider_ids=[provider.id])
-    return render(request, f"{TEMPLATE}#operations-row", {"row": rows[0], "verified": True})
+    span = _range(request)
+    rows = operations_rows(range_id=span, provider_ids=[provider.id])
+    context = {"row": rows[0], "verified": True, "range": RANGES[span]}
+    return render(request, f"{TEMPLATE}#operations-row", context)

@@ -123,7 +123,9 @@ def test_operations_costs_the_same_whatever_the_number_of_connections(operator_c
     for pid in PROVIDER_IDS[:2]:
         make_history(pid, checks=5)
     small = count_queries(lambda: operator_client.get("/operations/"))
-    assert small <= 6  # session, user, banner, connections, hourly buckets, audit marks
+    # session, user, banner; connections, hourly buckets, uptime, 24 h of checks, the range's
+    # checks in order (incidents), audit marks
+    assert small <= 9
     for pid in PROVIDER_IDS[2:]:
         make_history(pid, checks=40, failing_from=30)
     large = count_queries(lambda: operator_client.get("/operations/"))
@@ -193,3 +195,49 @@ def test_verify_now_updates_the_row_in_place(operator_client, settings):
     assert 'data-status="verified"' in html
     # Recorded as what it was: a check started from Operations (not from a provider page).
     assert HealthSnapshot.objects.get().trigger == "operations"
+
+
+def test_operations_shows_uptime_incidents_grouped_changes_and_ranges(operator_client, operator):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from koda.audit import audit_record
+    from koda.context import Context
+
+    connection = make_connection("groq", api_key="gsk_" + "g" * 40, status=Status.VERIFIED)
+    now = timezone.now()
+    for minutes, ok in [(200, True), (150, False), (140, False), (120, True), (30, False)]:
+        snap = HealthSnapshot.objects.create(
+            provider_id="groq",
+            connection=connection,
+            ok=ok,
+            outcome="ok" if ok else "rate_limited",
+            message="m",
+            trigger="sweep",
+            latency_ms=120 if ok else 900,
+        )
+        HealthSnapshot.objects.filter(pk=snap.pk).update(
+            created_at=now - timedelta(minutes=minutes)
+        )
+    for _ in range(14):  # a burst of changes in one hour: one mark, with a count and a list
+        audit_record(
+            ctx=Context.command("tests", operator),
+            action="connection.default_model",
+            target="provider:groq",
+            diff={},
+        )
+    html = operator_client.get("/operations/").content.decode()
+    assert "24 h: <strong>40.0 %</strong>" in html  # 2 of 5 checks ok
+    assert html.count('class="change-mark" data-count="14"') == 1
+    assert "14 configuration changes" in html
+    incidents = html[html.index('data-testid="incidents"') :]
+    assert "ongoing" in incidents and incidents.count("30 minutes") == 2  # 150 → 120, 30 → now
+    assert incidents.count("rate_limited") == 2
+    assert "1000ms" in html  # the latency axis, rounded up from 900 ms
+    week = operator_client.get("/operations/?range=7d").content.decode()
+    assert 'data-range="7d"' in week and "Health over the last 7 d for Groq" in week
+    fragment = operator_client.get(
+        "/operations/?range=30d", headers={"HX-Request": "true", "HX-Target": "operations"}
+    ).content.decode()
+    assert fragment.lstrip().startswith('<section id="operations"') and "Last 30 d" in fragment

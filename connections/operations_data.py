@@ -1,0 +1,281 @@
+"""What the Operations view shows of each connection over a time range (24 h, 7 d, 30 d): a
+status strip, uptime over 24 h and 7 d, a latency chart of the last 24 h of checks with its
+axes, the configuration changes grouped per strip cell, and the incidents (each failing or
+degraded period: when it began and ended, its outcome, how long it lasted).
+
+Six queries whatever the number of connections and snapshots; everything else is arithmetic.
+Rendered as server-side SVG (no chart library).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncHour
+from django.utils import timezone
+
+from connections.models import Connection, HealthSnapshot
+from connections.selectors import connection_state
+from koda.models import AuditEvent
+from providers.registry import PROVIDERS
+
+
+@dataclass(frozen=True)
+class Range:
+    id: str
+    label: str
+    cell: timedelta
+    cells: int
+
+    @property
+    def span(self) -> timedelta:
+        return self.cell * self.cells
+
+
+RANGES = {
+    r.id: r
+    for r in (
+        Range("24h", "24 h", timedelta(hours=1), 24),
+        Range("7d", "7 d", timedelta(hours=6), 28),
+        Range("30d", "30 d", timedelta(days=1), 30),
+    )
+}
+# Configuration changes marked on the timeline (audit action → label).
+CHANGE_ACTIONS = {
+    "connection.configure": "key replaced",
+    "connection.default_model": "default changed",
+    "connection.configure_refused": "new key refused",
+    "login.success": "signed in",
+    "login.refresh_failed": "sign-in renewal failed",
+}
+CHART_WIDTH, CHART_HEIGHT, AXIS = 240, 60, 34
+
+
+def _floor(value: datetime, cell: timedelta) -> datetime:
+    if cell >= timedelta(days=1):
+        return value.replace(hour=0, minute=0, second=0, microsecond=0)
+    hours = int(cell.total_seconds() // 3600)
+    return value.replace(hour=value.hour - value.hour % hours, minute=0, second=0, microsecond=0)
+
+
+def operations_rows(
+    *, range_id: str = "24h", now: datetime | None = None, provider_ids: list[str] | None = None
+) -> list[dict]:
+    span = RANGES.get(range_id, RANGES["24h"])
+    now = now or timezone.now()
+    start = _floor(now, span.cell) - span.cell * (span.cells - 1)
+    conns = Connection.objects.defer("secrets").order_by("provider_id")
+    if provider_ids is not None:
+        conns = conns.filter(provider_id__in=provider_ids)
+    conns = list(conns)
+    ids = [c.pk for c in conns]
+    real = HealthSnapshot.objects.filter(candidate=False, connection__in=ids)
+
+    hourly = (  # 1: checks per connection and hour over the range
+        real.filter(created_at__gte=start)
+        .annotate(hour=TruncHour("created_at"))
+        .values("connection_id", "hour")
+        .annotate(total=Count("id"), ok=Count("id", filter=Q(ok=True)))
+    )
+    cells: dict[int, dict[int, list[int]]] = {}
+    for bucket in hourly:
+        index = int((_aware(bucket["hour"]) - start) / span.cell)
+        if 0 <= index < span.cells:
+            total_ok = cells.setdefault(bucket["connection_id"], {}).setdefault(index, [0, 0])
+            total_ok[0] += bucket["total"]
+            total_ok[1] += bucket["ok"]
+
+    day, week = now - timedelta(hours=24), now - timedelta(days=7)
+    uptime = {  # 2: uptime over 24 h and 7 d
+        u["connection_id"]: u
+        for u in real.filter(created_at__gte=week)
+        .values("connection_id")
+        .annotate(
+            week_total=Count("id"),
+            week_ok=Count("id", filter=Q(ok=True)),
+            day_total=Count("id", filter=Q(created_at__gte=day)),
+            day_ok=Count("id", filter=Q(created_at__gte=day, ok=True)),
+        )
+    }
+    checks: dict[int, list[tuple[datetime, int, bool]]] = {}
+    for conn_id, at, latency, ok in (  # 3: every check of the last 24 h, for the chart
+        real.filter(created_at__gte=day)
+        .order_by("created_at")
+        .values_list("connection_id", "created_at", "latency_ms", "ok")
+    ):
+        checks.setdefault(conn_id, []).append((at, latency, ok))
+    sequence: dict[int, list[tuple[datetime, bool, str]]] = {}
+    for conn_id, at, ok, outcome in (  # 4: the range's checks in order, for incidents
+        real.filter(created_at__gte=start)
+        .order_by("created_at", "id")
+        .values_list("connection_id", "created_at", "ok", "outcome")
+    ):
+        sequence.setdefault(conn_id, []).append((at, ok, outcome))
+    changes: dict[str, list[dict]] = {}
+    for change in AuditEvent.objects.filter(  # 5: configuration changes on the timeline
+        created_at__gte=start,
+        action__in=CHANGE_ACTIONS,
+        target__in=[f"provider:{c.provider_id}" for c in conns],
+    ).values("target", "action", "created_at", "actor_label"):
+        changes.setdefault(change["target"], []).append(change)
+
+    rows = []
+    for conn in conns:  # (6 is the connection list itself)
+        provider = PROVIDERS.get(conn.provider_id)
+        if provider is None:
+            continue
+        strip = [
+            _cell(i, start + span.cell * i, span, cells.get(conn.pk, {}).get(i))
+            for i in range(span.cells)
+        ]
+        rows.append(
+            {
+                "provider": provider.describe(),
+                "connection": conn,
+                "state": connection_state(provider, conn),
+                "cells": strip,
+                "marks": _marks(changes.get(f"provider:{conn.provider_id}", []), start, span),
+                "changes": sorted(
+                    (
+                        {
+                            "at": c["created_at"],
+                            "action": CHANGE_ACTIONS[c["action"]],
+                            "actor": c["actor_label"],
+                        }
+                        for c in changes.get(f"provider:{conn.provider_id}", [])
+                    ),
+                    key=lambda c: c["at"],
+                    reverse=True,
+                ),
+                "uptime": _uptime(uptime.get(conn.pk)),
+                "chart": _chart(checks.get(conn.pk, []), now),
+                "incidents": _incidents(sequence.get(conn.pk, []), now),
+            }
+        )
+    return rows
+
+
+def incidents_of(rows: list[dict]) -> list[dict]:
+    """Every row's incidents, newest first, each with its provider."""
+    found = [{**i, "provider": r["provider"]} for r in rows for i in r["incidents"]]
+    return sorted(found, key=lambda i: i["began"], reverse=True)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if timezone.is_aware(value) else timezone.make_aware(value, UTC)
+
+
+def _cell(index: int, at: datetime, span: Range, counts: list[int] | None) -> dict:
+    total, ok = counts or (0, 0)
+    state = "none" if not total else "ok" if ok == total else "failing" if ok == 0 else "mixed"
+    return {"index": index, "at": at, "x": index * 10, "state": state, "total": total, "ok": ok}
+
+
+def _marks(changes: list[dict], start: datetime, span: Range) -> list[dict]:
+    """Changes grouped per strip cell: one mark per cell, with how many and what."""
+    groups: dict[int, list[dict]] = {}
+    for change in changes:
+        index = min(max(int((change["created_at"] - start) / span.cell), 0), span.cells - 1)
+        groups.setdefault(index, []).append(change)
+    marks = []
+    for index, group in sorted(groups.items()):
+        group.sort(key=lambda c: c["created_at"])
+        marks.append(
+            {
+                "x": index * 10 + 5,
+                "count": len(group),
+                "title": "; ".join(
+                    f"{c['created_at']:%m-%d %H:%M} {CHANGE_ACTIONS[c['action']]} by "
+                    f"{c['actor_label']}"
+                    for c in group
+                ),
+            }
+        )
+    return marks
+
+
+def _uptime(counts: dict | None) -> dict:
+    def share(ok: int, total: int) -> float | None:
+        return round(100 * ok / total, 1) if total else None
+
+    if not counts:
+        return {"24h": None, "7d": None}
+    return {
+        "24h": share(counts["day_ok"], counts["day_total"]),
+        "7d": share(counts["week_ok"], counts["week_total"]),
+    }
+
+
+def _chart(checks: list[tuple[datetime, int, bool]], now: datetime) -> dict | None:
+    """A latency chart of the last 24 h: points at their time, a y axis from 0 to the highest
+    latency (rounded up), x ticks every 6 hours; failed checks marked."""
+    if not checks:
+        return None
+    top = max(latency for _, latency, _ in checks) or 1
+    scale = _nice(top)
+    plot = CHART_WIDTH - AXIS
+    start = now - timedelta(hours=24)
+
+    def x(at: datetime) -> float:
+        return AXIS + plot * max(0.0, (at - start).total_seconds()) / 86400
+
+    def y(latency: int) -> float:
+        return CHART_HEIGHT - 12 - (CHART_HEIGHT - 18) * latency / scale
+
+    return {
+        "points": " ".join(f"{x(at):.1f},{y(lat):.1f}" for at, lat, _ in checks),
+        "failures": [
+            {"x": round(x(at), 1), "y": round(y(lat), 1)} for at, lat, ok in checks if not ok
+        ],
+        "top": scale,
+        "top_y": round(y(scale), 1),
+        "zero_y": round(y(0), 1),
+        "ticks": [
+            {"x": round(AXIS + plot * h / 24, 1), "label": f"-{24 - h}h" if h < 24 else "now"}
+            for h in (0, 6, 12, 18, 24)
+        ],
+        "last": checks[-1][1],
+        "count": len(checks),
+    }
+
+
+def _nice(value: int) -> int:
+    """The smallest of 1, 2, 5 times a power of ten at least `value` (an axis that reads)."""
+    step = 1
+    while True:
+        for m in (1, 2, 5):
+            if m * step >= value:
+                return m * step
+        step *= 10
+
+
+def _incidents(sequence: list[tuple[datetime, bool, str]], now: datetime) -> list[dict]:
+    """Each run of failed checks: when it began (its first failed check), when it ended (the
+    next ok check, or ongoing), its most frequent outcome, and how long it lasted."""
+    found, current = [], None
+    for at, ok, outcome in sequence:
+        if not ok:
+            if current is None:
+                current = {"began": at, "outcomes": Counter()}
+            current["outcomes"][outcome] += 1
+        elif current is not None:
+            found.append(_incident(current, at))
+            current = None
+    if current is not None:
+        found.append(_incident(current, None, now))
+    return list(reversed(found))
+
+
+def _incident(current: dict, ended: datetime | None, now: datetime | None = None) -> dict:
+    outcome, _ = current["outcomes"].most_common(1)[0]
+    lasted = (ended or now) - current["began"]
+    return {
+        "began": current["began"],
+        "ended": ended,
+        "outcome": outcome,
+        "checks": sum(current["outcomes"].values()),
+        "duration": lasted,
+    }
