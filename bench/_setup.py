@@ -44,11 +44,11 @@ def django_setup() -> None:
 
 def synthetic_providers(count: int, base: type) -> list[str]:
     """Register `count` copies of an adapter class under ids bench-0001… (this process only)."""
-    from providers.registry import PROVIDERS
+    from providers.registry import BUILTINS
 
     ids = []
     for i in range(count):
         provider_id = f"bench-{i:04d}"
-        PROVIDERS[provider_id] = type(f"Bench{i}", (base,), {"id": provider_id})()
+        BUILTINS[provider_id] = type(f"Bench{i}", (base,), {"id": provider_id})()
         ids.append(provider_id)
     return ids
