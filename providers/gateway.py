@@ -25,10 +25,12 @@ from urllib.parse import urlsplit
 from django.views.decorators.debug import sensitive_variables
 
 from providers import http
+from providers.errors import error_fields, number
 from providers.values import Credential, Outcome, Verdict, VerificationResult
 
 if TYPE_CHECKING:
-    from providers.verification import ErrorFields, HttpProvider
+    from providers.base import Provider as HttpProvider  # an HttpProvider: its probes and rules
+    from providers.errors import ErrorFields
 
 # Outcomes of the empty chat request that are news about the key; any other refusal is the
 # gateway refusing the empty request itself, after its key and budget checks passed.
@@ -222,12 +224,8 @@ def _budget_proof(view, credential, base, result) -> Verdict | None:
 
 
 def error_message(response: http.ProbeResponse) -> str:
-    from providers.verification import error_fields
-
     return error_fields(response.json).message if response.is_json else ""
 
 
 def _number(value) -> float | None:
-    from providers.verification import number
-
     return number(value)

@@ -23,7 +23,7 @@ from urllib.parse import urlencode, urlsplit
 from django.views.decorators.debug import sensitive_variables
 
 from providers import http
-from providers.verification import error_fields, text
+from providers.errors import error_fields, text
 
 # Why a sign-in step failed: stable values of the API (`details.reason`).
 DENIED = "denied"  # the operator (or the workspace) refused consent
