@@ -51,6 +51,7 @@ def test_it_locks_out_after_five_failures_even_with_the_right_password(operator)
     response = login(client, "ada", PASSWORD, REMOTE_ADDR="10.9.9.9")
     assert response.status_code == 429
     assert b"Too many failed log-ins" in response.content
+    assert b"paused for 15 minutes" in response.content  # in minutes, not "0:15:00"
     assert "_auth_user_id" not in client.session
     # Another address is not locked out by someone else's failures.
     assert login(Client(), "ada", PASSWORD, REMOTE_ADDR="10.0.0.7").status_code == 302
