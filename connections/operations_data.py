@@ -11,6 +11,7 @@ Rendered as server-side SVG (no chart library).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -187,8 +188,9 @@ def _text(start: int, length: int):
     return Substr(Cast("created_at", CharField()), start, length)
 
 
+@functools.lru_cache(maxsize=2048)  # a few dozen distinct hours per page, thousands of rows
 def _hour(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%d %H").replace(tzinfo=UTC)
+    return datetime(int(text[:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), tzinfo=UTC)
 
 
 def _cell(index: int, at: datetime, span: Range, counts: list[int] | None) -> dict:
