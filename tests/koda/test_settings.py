@@ -137,3 +137,17 @@ def test_a_copy_of_env_example_is_a_working_env_file(tmp_path):
         },
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_sqlite_files_are_readable_by_koda_alone(tmp_path):
+    env = {"KODA_DATA_DIR": str(tmp_path), "KODA_DEBUG": "true"}
+    assert run_django(["migrate", "--noinput", "-v0"], env).returncode == 0
+    code = (
+        "from django.db import connection; c = connection.cursor(); "
+        "c.execute('CREATE TABLE IF NOT EXISTS t (x)'); c.execute('INSERT INTO t VALUES (1)')"
+    )
+    assert run_django(["shell", "--no-imports", "-c", code], env).returncode == 0
+    files = [p for p in tmp_path.iterdir() if p.name.startswith("koda.sqlite3")]
+    assert files, list(tmp_path.iterdir())
+    for path in files:
+        assert path.stat().st_mode & 0o777 == 0o600, (path.name, oct(path.stat().st_mode))
