@@ -140,7 +140,12 @@ def test_a_copy_of_env_example_is_a_working_env_file(tmp_path):
 
 
 def test_the_sqlite_files_are_readable_by_koda_alone(tmp_path):
-    env = {"KODA_DATA_DIR": str(tmp_path), "KODA_DEBUG": "true"}
+    # SQLite whatever the suite runs on (the PostgreSQL run sets DATABASE_URL).
+    env = {
+        "KODA_DATA_DIR": str(tmp_path),
+        "KODA_DEBUG": "true",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'koda.sqlite3'}",
+    }
     assert run_django(["migrate", "--noinput", "-v0"], env).returncode == 0
     code = (
         "from django.db import connection; c = connection.cursor(); "
