@@ -133,19 +133,17 @@ def gateway_check(
                 http_status=result.http_status,
                 raw_error=result.raw_error,
             )
-            failed.notes = result.notes
+            failed.notes, failed.details = result.notes, result.details  # spend, budget
             return failed
     return result
 
 
 def _call(view: HttpProvider, credential: Credential, method: str, url: str, body=None):
+    """A request as the check's own probes make it (auth headers, the method's egress rules:
+    a LiteLLM proxy added as a local provider may be on 127.0.0.1), or None without an answer."""
     try:
-        return http.probe(
-            method,
-            url,
-            headers=view.auth_headers(credential),
-            json_body=body,
-            secrets=credential.secret_values,
+        return view.request(
+            credential, method, url, json_body=body, local=credential.method.is_local
         )
     except (http.EgressRefused, http.TransportFailed):
         return None
@@ -167,7 +165,7 @@ def _key_info(view, credential, base, result) -> Verdict | None:
     if response is None or response.status != 200 or not isinstance(info, dict):
         return None  # not LiteLLM, or not allowed: nothing to add
     result.latency_ms += response.latency_ms
-    spend, budget = _number(info.get("spend")), _number(info.get("max_budget"))
+    spend, budget = number(info.get("spend")), number(info.get("max_budget"))
     if spend is not None:
         result.details["spend"] = f"{spend:g}"
     result.details["budget"] = f"{budget:g}" if budget is not None else "none"
@@ -225,7 +223,3 @@ def _budget_proof(view, credential, base, result) -> Verdict | None:
 
 def error_message(response: http.ProbeResponse) -> str:
     return error_fields(response.json).message if response.is_json else ""
-
-
-def _number(value) -> float | None:
-    return number(value)

@@ -196,7 +196,14 @@ class HttpProvider(Provider):
             url = base + item.path
             last_probe = f"{item.method} {url}"
             try:
-                response = self.request(credential, item.method, url, item, local=local)
+                response = self.request(
+                    credential,
+                    item.method,
+                    url,
+                    json_body=item.json_body,
+                    send_credentials=item.send_credentials,
+                    local=local,
+                )
             except http.EgressRefused as exc:
                 return finish(self.blocked(str(exc), local=local))
             except http.TransportFailed as exc:
@@ -231,14 +238,22 @@ class HttpProvider(Provider):
 
     @sensitive_variables()
     def request(
-        self, credential: Credential, method: str, url: str, item: Probe, *, local: bool
+        self,
+        credential: Credential,
+        method: str,
+        url: str,
+        *,
+        json_body: Any = None,
+        send_credentials: bool = True,
+        local: bool,
     ) -> http.ProbeResponse:
-        headers = self.auth_headers(credential) if item.send_credentials else {}
+        """One request of a check, with this provider's auth headers and its egress rules."""
+        headers = self.auth_headers(credential) if send_credentials else {}
         return http.probe(
             method,
             url,
             headers=headers,
-            json_body=item.json_body,
+            json_body=json_body,
             secrets=credential.secret_values,
             local=local,
         )

@@ -165,9 +165,14 @@ class Ollama(HttpProvider):
                 unread += 1
                 models.append(model)
                 continue
-            item = Probe("POST", "/api/show", json_body={"model": model.id})
             try:
-                answer = self.request(credential, "POST", base + item.path, item, local=True)
+                answer = self.request(
+                    credential,
+                    "POST",
+                    f"{base}/api/show",
+                    json_body={"model": model.id},
+                    local=True,
+                )
             except (http.EgressRefused, http.TransportFailed):
                 answer = None
             if answer is None or answer.status != 200 or not answer.is_json:

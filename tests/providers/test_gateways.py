@@ -221,3 +221,33 @@ def test_the_vendors_own_regional_hosts_are_not_gateways():
         AuthMethod.API_KEY, {"base_url": "https://api.moonshot.cn/v1"}, {"api_key": KEY}
     )
     assert not PROVIDERS["kimi"].via_gateway(kimi_cn)
+
+
+@responses.activate
+def test_a_local_litellm_provider_proves_its_budget_on_127_0_0_1(settings):
+    """Added as a local provider, a LiteLLM proxy on this machine gets the same checks: its key
+    info and the budget proof go by the local egress rules, like the model list."""
+    from types import SimpleNamespace
+
+    from providers.custom import OpenAICompatible
+
+    settings.KODA_ALLOW_PRIVATE_BASE_URLS = False
+    proxy = OpenAICompatible(
+        SimpleNamespace(
+            id="team-litellm",
+            name="Team LiteLLM",
+            preset="litellm",
+            base_url="http://127.0.0.1:4000",
+            requires_key=True,
+            headers={},
+            capabilities=["chat"],
+        )
+    )
+    responses.add("GET", "http://127.0.0.1:4000/models", json=MODELS)
+    responses.add("GET", "http://127.0.0.1:4000/key/info", json=KEY_INFO)
+    responses.add("POST", "http://127.0.0.1:4000/chat/completions", status=400, json=BUDGET)
+    credential = Credential(AuthMethod.LOCAL_ENDPOINT, {}, {"api_key": KEY})
+    result = proxy.verify(credential)
+    assert result.outcome == Outcome.BILLING, (result.message, result.notes)
+    assert result.details["spend"] == "3.25"
+    assert len(responses.calls) == 3
