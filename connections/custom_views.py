@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from connections import custom_providers
-from connections.views import _ctx, _provider_or_404
+from connections.views import TEMPLATE, _context, _ctx, _provider_or_404
 from providers.custom import PRESETS
 from providers.values import Capability
 
@@ -79,8 +79,6 @@ def provider_remove(request: HttpRequest, provider_id: str) -> HttpResponse:
     except custom_providers.NotCustom:
         raise Http404("Only providers added here can be removed") from None
     except custom_providers.ProviderInUse as exc:
-        from connections.views import TEMPLATE, _context
-
         context = _context(
             request, provider, remove_refused=custom_providers.in_use_message(provider, exc)
         )

@@ -17,13 +17,11 @@ from urllib.parse import urlsplit
 from django.views.decorators.debug import sensitive_variables
 
 from connections import services
-from connections.forms import CredentialForm
 from connections.models import Connection
 from koda.context import Context
 from koda.redaction import secret_hint
 from providers.fields import AuthMethod
 from providers.registry import PROVIDERS
-from providers.values import Credential
 
 # provider id → (auth method, {field: variables, first one set wins}). The key variable is first.
 SOURCES: dict[str, tuple[AuthMethod, dict[str, tuple[str, ...]]]] = {
@@ -139,14 +137,16 @@ def env_import(*, env: Mapping[str, str], ctx: Context, dry_run: bool = False) -
         if method == AuthMethod.API_KEY and not values.get("api_key"):
             rows.append(ImportRow(provider_id, used, "skipped", "a base URL but no key"))
             continue
-        form = CredentialForm(values, method=services.connection_method(provider, method))
-        if not form.is_valid():
-            problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        try:
+            credential = services.connection_credential(
+                provider=provider, method=method, data=values
+            )
+        except services.InvalidCredentialInput as exc:
+            problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())
             rows.append(ImportRow(provider_id, used, "refused", f"invalid value ({problems})"))
             continue
-        public, secrets = form.split()
-        credential = Credential(method, public, secrets)
-        hint = secret_hint(secrets["api_key"]) if secrets.get("api_key") else ""
+        key = credential.secrets.get("api_key")
+        hint = secret_hint(key) if key else ""
         stored = Connection.objects.filter(provider_id=provider_id).first()
         if stored is not None and stored.credential == credential:
             rows.append(ImportRow(provider_id, used, "unchanged", "already stored", hint))

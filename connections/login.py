@@ -136,8 +136,10 @@ def login_shown(provider: Provider) -> dict | None:
     return login_state(provider, session) if session is not None else None
 
 
-def login_session_get(provider: Provider, session_id) -> LoginSession:
-    session = LoginSession.objects.filter(pk=session_id, provider_id=provider.id).first()
+def login_session_get(provider: Provider, session_id, *, lock: bool = False) -> LoginSession:
+    """The provider's session of that id (row-locked until the transaction ends, with `lock`)."""
+    sessions = LoginSession.objects.select_for_update() if lock else LoginSession.objects
+    session = sessions.filter(pk=session_id, provider_id=provider.id).first()
     if session is None:
         raise LoginError(
             "unknown_session", f"There is no such {provider.name} sign-in.", status=404
@@ -151,11 +153,7 @@ def login_submit_code(*, provider: Provider, session_id, pasted: str, ctx: Conte
     flow = login_flow_for(provider)
     code, state, denied = _parse_pasted(pasted)
     with transaction.atomic():
-        session = (
-            LoginSession.objects.select_for_update()
-            .filter(pk=login_session_get(provider, session_id).pk)
-            .get()
-        )
+        session = login_session_get(provider, session_id, lock=True)
         problem = _paste_problem(provider, session, state, denied)
         if problem is None:
             session.status = LoginStatus.EXCHANGING

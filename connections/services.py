@@ -88,20 +88,29 @@ def connection_method(provider: Provider, method: str) -> Method:
     return spec
 
 
-@sensitive_variables("data", "form", "values", "secrets")
+@sensitive_variables("data", "credential")
 def connection_configure(
     *, provider: Provider, method: str, data: Mapping[str, str], ctx: Context
 ) -> Configured:
     """Validate what an operator entered for `method` (exactly the fields the adapter declares),
     then verify it and store it only if it round-trips. Raises UnsupportedAuthMethod or
     InvalidCredentialInput before any network call."""
+    credential = connection_credential(provider=provider, method=method, data=data)
+    return connection_configure_credential(provider=provider, credential=credential, ctx=ctx)
+
+
+@sensitive_variables("data", "form", "values", "secrets")
+def connection_credential(
+    *, provider: Provider, method: str, data: Mapping[str, str]
+) -> Credential:
+    """The credential `data` gives for `method`, validated as the adapter declares its fields.
+    Raises UnsupportedAuthMethod or InvalidCredentialInput; makes no network call."""
     spec = connection_method(provider, method)
     form = CredentialForm(data, method=spec)
     if not form.is_valid():
         raise InvalidCredentialInput(form)
     values, secrets = form.split()
-    credential = Credential(spec.id, values, secrets)
-    return connection_configure_credential(provider=provider, credential=credential, ctx=ctx)
+    return Credential(spec.id, values, secrets)
 
 
 @sensitive_variables("credential")
