@@ -45,7 +45,9 @@ def _caller(request: HttpRequest, agent_id: str) -> tuple[RuntimeCaller, Context
 @sensitive_variables()
 def runtime_resolve(request: HttpRequest, agent_id: str):
     agent, ctx = _caller(request, agent_id)
-    resolution, stored = selectors.runtime_resolve(agent.policy, role_param(request))
+    resolution, stored = selectors.runtime_resolve(
+        agent.policy, role_param(request), stamp=agent.routing_stamp
+    )
     answer = resolution.as_dict()
     candidates, issued = [], []
     for candidate in resolution.candidates:

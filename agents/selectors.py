@@ -38,10 +38,13 @@ def agent_resolve(agent: Agent, role: str, *, without: frozenset[str] = frozense
     )
 
 
-def runtime_resolve(policy: Policy, role: str) -> tuple[Resolution, dict[str, Connection]]:
+def runtime_resolve(
+    policy: Policy, role: str, *, stamp: tuple | None = None
+) -> tuple[Resolution, dict[str, Connection]]:
     """The hot path: a resolution with the connections it names, credentials included, from the
-    process's checked copy of connections and defaults (connections.routing)."""
-    state = routing()
+    process's checked copy of connections and defaults (connections.routing; `stamp` if the
+    caller has read it already)."""
+    state = routing(stamp)
     resolution = resolve(policy, role, connections=state.connections, defaults=state.defaults)
     return resolution, state.connections
 

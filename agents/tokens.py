@@ -16,6 +16,7 @@ from django.utils.dateparse import parse_datetime
 
 from agents.models import Agent, AgentToken
 from agents.policy import Policy
+from connections.routing import STAMP_NAMES, stamp_expressions
 from koda.api import Forbidden, Unauthenticated
 from koda.audit import audit_record
 from koda.context import Context
@@ -57,31 +58,44 @@ class RuntimeCaller:
     agent_id: int
     slug: str
     policy: Policy
+    routing_stamp: tuple  # connections.routing's stamp, read in the same statement
+
+
+_DIGEST = "<the token's digest>"  # where it goes among the compiled query's parameters
 
 
 @functools.cache
 def _token_query(vendor: str) -> tuple[str, tuple]:
-    """The token lookup's SQL, built by the ORM once per database vendor (token, agent and the
-    current policy in one statement). On the hot path the ORM's per-query compile would cost
-    more than the query itself."""
+    """The token lookup's SQL, built by the ORM once per database vendor: token, agent, the
+    current policy and the routing stamp in one statement. On the hot path the ORM's per-query
+    compile would cost more than the query itself, and each statement more than its rows (a
+    round trip, and a thread that gives up the GIL and waits to get it back)."""
     return (
-        AgentToken.objects.filter(token_hash="?", revoked_at__isnull=True)
+        AgentToken.objects.filter(token_hash=_DIGEST, revoked_at__isnull=True)
         .order_by()
+        .annotate(**stamp_expressions())
         .values_list(
-            "id", "prefix", "last_used_at", "agent_id", "agent__slug", "agent__current__policy"
+            "id",
+            "prefix",
+            "last_used_at",
+            "agent_id",
+            "agent__slug",
+            "agent__current__policy",
+            *STAMP_NAMES,
         )
         .query.sql_with_params()
     )
 
 
 def _lookup(token: str) -> RuntimeCaller | None:
-    sql, _ = _token_query(db.vendor)
+    sql, params = _token_query(db.vendor)
+    digest = token_digest(token)
     with db.cursor() as cursor:
-        cursor.execute(sql, [token_digest(token)])
+        cursor.execute(sql, [digest if p == _DIGEST else p for p in params])
         row = cursor.fetchone()
     if row is None:
         return None
-    token_id, prefix, last_used_at, agent_id, slug, policy = row
+    token_id, prefix, last_used_at, agent_id, slug, policy, *stamp = row
     if isinstance(policy, str):  # SQLite hands JSON back as text
         policy = json.loads(policy)
     if isinstance(last_used_at, str):
@@ -89,7 +103,9 @@ def _lookup(token: str) -> RuntimeCaller | None:
     now = timezone.now()
     if last_used_at is None or (now - _aware(last_used_at)).total_seconds() > 60:
         AgentToken.objects.filter(pk=token_id).update(last_used_at=now)
-    return RuntimeCaller(token_id, prefix, agent_id, slug, Policy.from_dict(policy or {}))
+    return RuntimeCaller(
+        token_id, prefix, agent_id, slug, Policy.from_dict(policy or {}), tuple(stamp)
+    )
 
 
 def _aware(value: datetime) -> datetime:

@@ -199,11 +199,24 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Sweeps write from several threads: wait for the lock instead of failing, take the write
     # lock up front (no deadlock on upgrade), and let readers run beside the writer (WAL).
+    # synchronous=NORMAL, SQLite's advice for WAL: a commit survives Koda crashing, only a power
+    # cut or an OS crash can lose the last ones (never corrupt the file); it spares an fsync on
+    # every commit (each runtime issuance writes its audit row).
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 30,
         "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+    "KODA_DB_PREPARED_STATEMENTS", True
+):
+    # Statements run often (a runtime's token lookup, the audit INSERT, the state reads) are
+    # prepared on each connection after 5 runs: PostgreSQL then skips parsing and planning,
+    # most of their cost. A transaction-pooling PgBouncer without max_prepared_statements
+    # cannot carry prepared statements: set KODA_DB_PREPARED_STATEMENTS=false there.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=5
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

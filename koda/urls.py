@@ -15,8 +15,10 @@ urlpatterns = [
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<int:token_id>/revoke", views.token_revoke, name="token-revoke"),
     path("admin/", admin.site.urls),
-    path(API, include("connections.api_urls")),
+    # Agents first: a runtime's resolve, before every model call, is the hottest path, and URL
+    # resolution tries patterns in order.
     path(API, include("agents.api_urls")),
+    path(API, include("connections.api_urls")),
     # Last: the OpenAPI document, then a JSON 404 for any API path no app claims.
     path(API, include("koda.api_urls")),
     path("", include("agents.urls")),
