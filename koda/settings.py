@@ -189,9 +189,9 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": dj_database_url.config(
-        env="DATABASE_URL",
-        default=f"sqlite:///{DATA_DIR / 'koda.sqlite3'}",
+    "default": dj_database_url.parse(
+        # An empty DATABASE_URL (a blank line in .env) means the default, not no database.
+        env.str("DATABASE_URL", "") or f"sqlite:///{DATA_DIR / 'koda.sqlite3'}",
         conn_max_age=60,
         conn_health_checks=True,
     )

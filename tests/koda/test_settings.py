@@ -92,6 +92,34 @@ def test_it_uses_postgres_when_database_url_is_set(prod_env):
     assert result.stdout.split() == ["django.db.backends.postgresql", "db.example", "koda"]
 
 
+@pytest.mark.parametrize(("flag", "prepared"), [(None, True), ("false", False)])
+def test_postgres_prepares_statements_unless_told_not_to(prod_env, flag, prepared):
+    env = {**prod_env, "DATABASE_URL": "postgres://koda@db.example:5432/koda"}
+    if flag is not None:
+        env["KODA_DB_PREPARED_STATEMENTS"] = flag  # behind a transaction-pooling PgBouncer
+    code = (
+        "from django.conf import settings; o = settings.DATABASES['default'].get('OPTIONS', {});"
+        "print(o.get('server_side_binding'), o.get('prepare_threshold'))"
+    )
+    result = run_django(["shell", "--no-imports", "-c", code], env)
+    assert result.stdout.split() == (["True", "5"] if prepared else ["None", "None"])
+
+
+def test_an_empty_database_url_means_the_default_sqlite_file(prod_env, tmp_path):
+    """`DATABASE_URL=` (a blank value in .env) used to leave Django with no database at all."""
+    env = {**prod_env, "DATABASE_URL": ""}
+    code = (
+        "from django.conf import settings; d = settings.DATABASES['default'];"
+        "print(d['ENGINE'], d['NAME'])"
+    )
+    result = run_django(["shell", "--no-imports", "-c", code], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        str(tmp_path / "koda.sqlite3"),
+    ]
+
+
 def test_every_command_finds_the_development_keys_without_koda_debug(tmp_path):
     """`make run` generates the keys in development; a plain shell (no KODA_DEBUG) must find
     the same keys for every manage.py command, and never generate new ones."""
