@@ -21,11 +21,17 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-# Cloud metadata services: never a legitimate provider, always refused (design §6).
+# Cloud metadata services: never a legitimate provider, always refused (design §6). Link-local
+# covers AWS, GCP, Azure and Oracle (169.254.169.254); Alibaba's sits in shared address space.
 _METADATA_NETWORKS = (
     ipaddress.ip_network("169.254.0.0/16"),
+    ipaddress.ip_network("100.100.100.200/32"),
     ipaddress.ip_network("fd00:ec2::254/128"),
 )
+# IPv6 spellings of an IPv4 address: NAT64's well-known prefix (RFC 6052) carries it in the last
+# 32 bits; 6to4 (2002::/16) and IPv4-mapped/-compatible forms are read by `ipaddress` itself.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -55,10 +61,35 @@ def _addresses(host: str, port: int) -> list[Address]:
     return list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos))
 
 
+def _embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for, if it is one of IPv4's spellings (mapped,
+    compatible, 6to4, NAT64, Teredo's client): where a packet to it ends up."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return None
+    if address.ipv4_mapped:
+        return address.ipv4_mapped
+    if address.sixtofour:
+        return address.sixtofour
+    if address.teredo:
+        return address.teredo[1]
+    if address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def _destinations(address: Address) -> list[Address]:
+    """The address and, for an IPv6 spelling of an IPv4 address, that IPv4 address: the policy
+    holds for both."""
+    embedded = _embedded_ipv4(address)
+    return [address] if embedded is None else [address, embedded]
+
+
 def _is_metadata(address: Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return any(address in network for network in _METADATA_NETWORKS)
+    return any(a in network for a in _destinations(address) for network in _METADATA_NETWORKS)
+
+
+def _is_public(address: Address) -> bool:
+    return all(a.is_global for a in _destinations(address))
 
 
 def check_destination(url: str, *, local: bool) -> list[Address]:
@@ -79,7 +110,7 @@ def check_destination(url: str, *, local: bool) -> list[Address]:
     for address in addresses:
         if _is_metadata(address):
             raise EgressRefused(f"{parts.hostname} resolves to a metadata address ({address})")
-        if not allow_private and not address.is_global:
+        if not allow_private and not _is_public(address):
             raise EgressRefused(
                 f"{parts.hostname} resolves to a non-public address ({address}); "
                 "set KODA_ALLOW_PRIVATE_BASE_URLS=true to allow gateways on private networks"

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from django.views.decorators.debug import sensitive_variables
 
@@ -287,7 +287,7 @@ class HttpProvider(Provider):
     def _generic(self, response: http.ProbeResponse, fields: ErrorFields) -> Verdict:
         status, name, where = response.status, self.name, _where(response.url)
         if 300 <= status < 400:
-            target = response.headers.get("location", "another URL")
+            target = _shown_location(response.url, response.headers.get("location", ""))
             return Verdict(
                 Outcome.ENDPOINT_NOT_FOUND,
                 f"{name} redirected to {target}; Koda does not follow redirects."[:300],
@@ -336,6 +336,24 @@ class HttpProvider(Provider):
         if exc.kind == "timeout":
             return self.timed_out(exc.detail, where=_where(url), local=local)
         return self.unreachable(exc.detail, where=_where(url), local=local)
+
+
+def _shown_location(base: str, location: str) -> str:
+    """Where a redirect points, fit to quote: scheme, host and path only. Its query, fragment
+    and any user:password are dropped (a signed URL's token, a key in `?key=`), not redacted
+    piecemeal."""
+    if not location.strip():
+        return "another URL"
+    parts = urlsplit(urljoin(base, location.strip()))
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    dropped = "?…" if parts.query or parts.fragment else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}{dropped}"[:200]
 
 
 def _where(url: str) -> str:

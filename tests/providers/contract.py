@@ -163,6 +163,20 @@ class ProviderContract:
         assert result.outcome == Outcome.ENDPOINT_NOT_FOUND
 
     @responses.activate
+    def test_it_quotes_a_redirect_without_its_query(self):
+        """Koda never follows a redirect; it names where it pointed, less what could be a key
+        or a signed URL's token."""
+        first = next(iter(self.ROUTES))
+        location = "https://elsewhere.example/v1/models?key=LeakedKey123&X-Amz-Signature=beef#top"
+        self.register(responses, {first: (302, "", {"Location": location})})
+        result = self.provider.verify(self.credential())
+        assert not result.ok
+        shown = repr(result)
+        assert "LeakedKey123" not in shown and "beef" not in shown, shown
+        if result.outcome == Outcome.ENDPOINT_NOT_FOUND:
+            assert "https://elsewhere.example/v1/models?…" in result.message
+
+    @responses.activate
     def test_it_reports_an_html_page_with_200_as_a_wrong_endpoint(self):
         first = next(iter(self.ROUTES))
         self.register(responses, {first: (200, "<!doctype html><title>Welcome</title>", {})})

@@ -80,6 +80,14 @@ def test_it_bounds_the_whole_answer_not_just_each_read(head, drip, every):
         ("http://127.0.0.1:11434", True, False, False),  # local providers may use loopback
         ("http://169.254.169.254/latest/meta-data", True, True, True),  # metadata: always refused
         ("http://[::ffff:169.254.169.254]/", True, True, True),  # ...also IPv4-mapped
+        ("http://[::169.254.169.254]/", True, True, True),  # ...IPv4-compatible
+        ("http://[64:ff9b::a9fe:a9fe]/", True, True, True),  # ...NAT64 (RFC 6052)
+        ("http://[2002:a9fe:a9fe::1]/", True, True, True),  # ...6to4
+        ("http://100.100.100.200/latest/meta-data", True, True, True),  # Alibaba's metadata
+        ("https://[64:ff9b::7f00:1]/", False, False, True),  # cloud: NAT64 of loopback
+        ("https://[2002:c0a8:101::1]/", False, False, True),  # cloud: 6to4 of 192.168.1.1
+        ("https://[64:ff9b::6810:1]/", False, False, False),  # cloud: NAT64 of a public IPv4
+        ("https://[2606:4700::6810:1]/", False, False, False),  # plain public IPv6
         ("https://user:pass@api.openai.com/v1", False, False, True),  # no userinfo
         ("ftp://api.openai.com/", False, True, True),
         ("https://api.openai.com/v1", False, False, False),
