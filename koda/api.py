@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -100,6 +101,20 @@ class Unprocessable(ApiError):
 
 class ServerError(ApiError):
     status, code = 500, "internal_error"
+
+
+class DatabaseUnavailable(ApiError):
+    status, code = 503, "database_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Koda cannot reach its database; try again shortly.", headers={"Retry-After": "5"}
+        )
+
+
+def is_database_down(exc: BaseException | None) -> bool:
+    """The database refused or dropped the connection (or SQLite's file is locked or gone)."""
+    return isinstance(exc, (OperationalError, InterfaceError))
 
 
 def error_response(error: ApiError) -> JsonResponse:
@@ -243,6 +258,9 @@ def api_view(
                         code="secret_unreadable",
                     )
                 )
+            except (OperationalError, InterfaceError):
+                log.exception("database unavailable in %s %s", request.method, request.path)
+                return error_response(DatabaseUnavailable())
             except Exception:
                 # Logged through the redacting filter; the answer names nothing internal.
                 log.exception("unexpected error in %s %s", request.method, request.path)

@@ -17,8 +17,8 @@ ERROR = {"$ref": "#/components/schemas/Error"}
 
 # Statuses any operation can answer through the API conventions (koda.api): bad JSON or input,
 # no auth, the CSRF rule, a method it does not take, a chunked or oversized body, a non-JSON
-# body, an unexpected failure.
-_CONVENTIONS = (400, 401, 403, 405, 411, 413, 415, 500)
+# body, an unexpected failure, the database out of reach.
+_CONVENTIONS = (400, 401, 403, 405, 411, 413, 415, 500, 503)
 _DESCRIPTIONS = {
     400: "Bad input",
     401: "Not authenticated",
@@ -34,6 +34,7 @@ _DESCRIPTIONS = {
     500: "Koda failed (the error is logged)",
     429: "Too many requests (Retry-After says when to try again)",
     502: "The provider refused or could not be reached",
+    503: "Koda cannot reach its database (database_unavailable); Retry-After says when to retry",
 }
 
 

@@ -8,6 +8,9 @@ from koda import views
 
 API = "api/control-plane/"
 
+handler400 = "koda.errors.bad_request"
+handler500 = "koda.errors.server_error"
+
 urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),

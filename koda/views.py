@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.db import InterfaceError, OperationalError, connection
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -42,6 +43,15 @@ def _audit_login_failed(sender, credentials, request=None, **kwargs) -> None:
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness and readiness for a load balancer: 200 when the database answers, 503 when it
+    does not (the process is up, but cannot serve)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except (OperationalError, InterfaceError):
+        response = JsonResponse({"status": "database_unavailable"}, status=503)
+        response["Retry-After"] = "5"
+        return response
     return JsonResponse({"status": "ok"})
 
 
