@@ -57,6 +57,36 @@ def test_it_locks_out_after_five_failures_even_with_the_right_password(operator)
     assert login(Client(), "ada", PASSWORD, REMOTE_ADDR="10.0.0.7").status_code == 302
 
 
+def test_behind_a_proxy_one_attacker_cannot_lock_everyone_out(operator, settings):
+    """Everyone arrives from the proxy's address; with KODA_TRUSTED_PROXY_HOPS=1 the lockout and
+    the audit trail key on the address the proxy reports, not on the proxy."""
+    settings.KODA_TRUSTED_PROXY_HOPS = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.5"}
+    for _ in range(5):
+        # What the client wrote itself (left of the proxy's entry) proves nothing.
+        login(Client(), "ada", "nope", HTTP_X_FORWARDED_FOR="198.51.100.7, 203.0.113.9", **proxy)
+    attacker = login(Client(), "ada", PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.9", **proxy)
+    assert attacker.status_code == 429
+    ada = login(Client(), "ada", PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.7", **proxy)
+    assert ada.status_code == 302
+    failed = AuditEvent.objects.filter(action="operator.login_failed")
+    assert set(failed.values_list("client_address", flat=True)) == {"203.0.113.9"}
+    assert AuditEvent.objects.get(action="operator.login").client_address == "198.51.100.7"
+
+
+def test_without_a_trusted_proxy_a_forwarded_header_is_ignored(operator, settings):
+    settings.KODA_TRUSTED_PROXY_HOPS = 0
+    for _ in range(5):
+        login(Client(), "ada", "nope", HTTP_X_FORWARDED_FOR="192.0.2.1", REMOTE_ADDR="10.9.9.8")
+    # Claiming another address does not get round the lockout.
+    spoofed = login(
+        Client(), "ada", PASSWORD, HTTP_X_FORWARDED_FOR="192.0.2.77", REMOTE_ADDR="10.9.9.8"
+    )
+    assert spoofed.status_code == 429
+    failed = AuditEvent.objects.filter(action="operator.login_failed")
+    assert set(failed.values_list("client_address", flat=True)) == {"10.9.9.8"}
+
+
 @pytest.mark.parametrize("path", PAGES)
 def test_it_sends_anonymous_visitors_to_the_login_page(db, path):
     response = Client().get(path)
