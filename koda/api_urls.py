@@ -14,5 +14,6 @@ def not_found(request, rest: str):
 
 urlpatterns = [
     path("openapi.json", openapi.openapi_view, name="openapi"),
-    re_path(r"^(?P<rest>.*)$", not_found, name="api-not-found"),
+    # [\s\S], not ".": a path with an encoded newline is still an API path, answered in JSON.
+    re_path(r"^(?P<rest>[\s\S]*)$", not_found, name="api-not-found"),
 ]

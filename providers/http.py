@@ -203,6 +203,12 @@ def _connection_detail(exc: Exception, secrets: tuple[str, ...]) -> str:
         return "connection refused"
     if "Name or service not known" in text or "getaddrinfo" in text or "Errno -2" in text:
         return "DNS lookup failed"
+    # urllib3 wraps the socket's reason in its pool's and connection's reprs ("PinnedHTTPSPool(
+    # host=…): Max retries exceeded with url: … (Caused by NewConnectionError(…))"): keep the
+    # reason a person can act on.
+    reason = re.search(r"Failed to establish a new connection: (\[Errno [^\]]+\] [^\"')(]+)", text)
+    if reason:
+        return redact(f"could not connect: {reason.group(1).strip()}", *secrets)[:300]
     return redact(text, *secrets)[:300]
 
 

@@ -99,3 +99,11 @@ def test_a_host_koda_does_not_serve_gets_a_400_in_the_right_shape():
     page = client.get("/login/", HTTP_HOST="evil.example")
     assert page.status_code == 400 and page["Content-Type"].startswith("text/html")
     assert "evil.example" not in page.content.decode()
+
+
+def test_an_api_path_with_an_encoded_newline_is_a_json_404(api):
+    """Found by the fuzzer: "." in the catch-all did not match a newline, so Django's HTML 404
+    answered instead of the error shape."""
+    response = api.get("/agents/a%0Ab/model-policy/versions")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"

@@ -139,6 +139,9 @@ def test_it_cannot_reach_the_internet_from_a_test():
     with pytest.raises(http.TransportFailed) as excinfo:
         http.probe("GET", "https://api.openai.com/v1/models", timeout=2)
     assert excinfo.value.kind == "unreachable"
+    # The reason a person can act on, not urllib3's pool and connection reprs.
+    assert excinfo.value.detail.startswith("could not connect: [Errno"), excinfo.value.detail
+    assert "Pool" not in excinfo.value.detail and "Max retries" not in excinfo.value.detail
 
 
 @responses.activate
