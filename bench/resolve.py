@@ -14,21 +14,11 @@ DATABASE_URL is set (then a scratch schema there).
 from __future__ import annotations
 
 import argparse
-import http.client
-import os
-import socket
 import statistics
-import subprocess
-import sys
-import threading
-import time
-from pathlib import Path
 from urllib.parse import quote
 
+from _serve import drive, figures, free_port, serve, server_cpu
 from _setup import django_setup
-
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
 
 
 def seed() -> str:
@@ -64,93 +54,6 @@ def seed() -> str:
     )
     _, token = agent_token_create(agent=agent, name="bench", ctx=ctx)
     return token
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve(port: int, workers: int, threads: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench_settings",
-        "PYTHONPATH": f"{BENCH}{os.pathsep}{ROOT}",
-    }
-    if os.environ.get("DATABASE_URL"):
-        sep = "&" if "?" in os.environ["DATABASE_URL"] else "?"
-        env["DATABASE_URL"] = (
-            os.environ["DATABASE_URL"] + sep + "options=-c%20search_path%3Dkoda_bench"
-        )
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "koda.wsgi:application",
-            f"--bind=127.0.0.1:{port}",
-            f"--workers={workers}",
-            "--worker-class=gthread",
-            f"--threads={threads}",
-            "--log-level=warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return server
-        except OSError:
-            time.sleep(0.1)
-    server.kill()
-    raise SystemExit("gunicorn did not start")
-
-
-def drive(port: int, path: str, headers: dict, seconds: float, clients: int) -> list[float]:
-    """Latencies (ms) of every request `clients` keep-alive connections made in `seconds`."""
-    samples: list[float] = []
-    lock = threading.Lock()
-    stop = time.monotonic() + seconds
-
-    def client() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        mine = []
-        while time.monotonic() < stop:
-            started = time.perf_counter()
-            conn.request("GET", path, headers=headers)
-            response = conn.getresponse()
-            response.read()
-            if response.status != 200:
-                raise SystemExit(f"{path} answered {response.status}")
-            mine.append((time.perf_counter() - started) * 1000)
-        conn.close()
-        with lock:
-            samples.extend(mine)
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return samples
-
-
-def server_cpu(pid: int) -> float:
-    """CPU seconds (user + system) used so far by gunicorn's workers, from /proc (Linux): less
-    swayed than requests/s by what else the machine runs."""
-    total = 0.0
-    tick = os.sysconf("SC_CLK_TCK")
-    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
-        fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
-
-
-def figures(samples: list[float], seconds: float) -> tuple[float, float, float]:
-    ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return len(samples) / seconds, statistics.median(ordered), p99
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from connections.health import uptime
 from connections.models import Connection, HealthSnapshot, Status
+from koda.prepared import Lookup
 from providers.base import Provider
 from providers.registry import PROVIDERS, public_field_names
 
@@ -48,8 +49,12 @@ def connections_by_provider() -> dict[str, Connection]:
     return {c.provider_id: c for c in Connection.objects.defer("secrets")}
 
 
+# Read on every state request: compiled once (koda.prepared); the secrets stay encrypted.
+_BY_PROVIDER = Lookup(Connection, "provider_id", defer=["secrets"])
+
+
 def connection_get(provider: Provider) -> Connection | None:
-    return Connection.objects.defer("secrets").filter(provider_id=provider.id).first()
+    return _BY_PROVIDER.first(provider.id)
 
 
 def catalog_list() -> list[dict]:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from koda.audit import audit_record
 from koda.context import Context
 from koda.models import ApiToken
+from koda.prepared import Lookup
 
 TOKEN_PREFIX = "koda_"
 
@@ -46,15 +47,15 @@ def api_token_create(
     return token, plaintext
 
 
+# Every API call looks its token up: compiled once (koda.prepared), the operator joined in.
+_BY_HASH = Lookup(ApiToken, "token_hash", related=["operator"], revoked_at__isnull=True)
+
+
 def api_token_authenticate(plaintext: str) -> ApiToken | None:
     """The active token with this plaintext whose operator may still use the API, else None."""
     if not plaintext.startswith(TOKEN_PREFIX):
         return None
-    token = (
-        ApiToken.objects.select_related("operator")
-        .filter(token_hash=token_digest(plaintext), revoked_at__isnull=True)
-        .first()
-    )
+    token = _BY_HASH.first(token_digest(plaintext))
     if token is None or not (token.operator.is_active and token.operator.is_staff):
         return None
     now = timezone.now()
