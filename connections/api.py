@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 
-from django.http import HttpRequest
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.debug import sensitive_variables
 
 from connections import selectors, services
@@ -66,9 +68,23 @@ def _field_errors(errors: dict[str, list[str]]) -> InvalidInput:
     return InvalidInput("Some fields are invalid.", details={"fields": errors})
 
 
+_catalog: tuple[tuple, bytes] | None = None
+
+
 @api_view(["GET"])
 def catalog(request: HttpRequest):
-    return {"providers": selectors.catalog_list(), "integrations": []}
+    """The same for every caller until something it shows changes: encoded once per change
+    (per process), checked against the database's stamp on every request."""
+    global _catalog
+    stamp = selectors.catalog_stamp()
+    cached = _catalog
+    if cached is None or cached[0] != stamp:
+        body = {"providers": selectors.catalog_list(), "integrations": []}
+        cached = _catalog = (
+            stamp,
+            json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False).encode(),
+        )
+    return HttpResponse(cached[1], content_type="application/json")
 
 
 @api_view(["GET", "DELETE"])

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from django.db import connection as db
+
 from connections.health import uptime
 from connections.models import Connection, HealthSnapshot, Status
+from connections.routing import read_stamp
 from koda.prepared import Lookup
 from providers.base import Provider
 from providers.registry import PROVIDERS, public_field_names
@@ -55,6 +58,13 @@ _BY_PROVIDER = Lookup(Connection, "provider_id", defer=["secrets"])
 
 def connection_get(provider: Provider) -> Connection | None:
     return _BY_PROVIDER.first(provider.id)
+
+
+def catalog_stamp() -> tuple:
+    """What the catalog depends on, read cheaply: the connections and defaults (routing's
+    stamp: every write moves it) and the registry's custom providers (their generation)."""
+    list(PROVIDERS)  # reloads the custom providers when due
+    return (db.alias, db.settings_dict["NAME"], *read_stamp(), PROVIDERS.generation)
 
 
 def catalog_list() -> list[dict]:

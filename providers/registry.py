@@ -65,6 +65,10 @@ class Registry(Mapping[str, Provider]):
         self._custom: dict[str, Provider] = {}
         self._loaded_at = float("-inf")
         self._lock = threading.Lock()
+        self._rows: list = []
+        # Moves whenever the custom providers read differ from the last read: what depends on
+        # the catalog (a cached answer) compares it.
+        self.generation = 0
 
     def reload(self) -> None:
         from django.db import DatabaseError, transaction
@@ -79,6 +83,10 @@ class Registry(Mapping[str, Provider]):
             # Before the first migration, or where the database may not be used (a test
             # without one): the built-ins alone.
             rows = []
+        signature = [[getattr(row, f.attname) for f in row._meta.concrete_fields] for row in rows]
+        if signature != self._rows:
+            self._rows = signature
+            self.generation += 1
         self._custom = {
             row.id: OpenAICompatible(row) for row in rows if row.id not in self._builtins
         }

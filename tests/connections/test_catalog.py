@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from connections.models import Status
+from django.utils import timezone
+
+from connections.models import Connection, Status
 from providers.registry import ALIASES, PROVIDERS, get_provider
 from tests.conftest import make_connection
 
@@ -75,6 +77,40 @@ def test_it_lists_the_catalog_with_each_connection_status(api):
 def test_it_reads_the_catalog_in_constant_queries(api, django_assert_max_num_queries):
     for provider_id in DESIGN_IDS[:10]:
         make_connection(provider_id, api_key="k" * 30)
-    # auth (token + touch) + one query for every connection, whatever their number
-    with django_assert_max_num_queries(3):
-        assert api.get("/connections/catalog").status_code == 200
+    # auth (token + touch) + the stamp + one query for every connection, whatever their number
+    with django_assert_max_num_queries(4):
+        first = api.get("/connections/catalog").json()
+    # Nothing changed: the stamp alone (the answer is kept per process, encoded once).
+    with django_assert_max_num_queries(2):
+        assert api.get("/connections/catalog").json() == first
+
+
+def test_the_kept_catalog_follows_every_change(api):
+    groq = make_connection("groq", api_key="gsk_" + "c" * 48, status=Status.VERIFIED)
+
+    def states() -> dict:
+        answer = api.get("/connections/catalog").json()
+        return {p["id"]: p["connection"] for p in answer["providers"]}
+
+    assert states()["groq"]["status"] == "verified"
+    Connection.objects.filter(pk=groq.pk).update(status="failing")  # bulk, not save()
+    assert states()["groq"]["status"] == "failing"
+    groq.refresh_from_db()
+    groq.last_message, groq.last_checked_at = "new message", timezone.now()
+    groq.save()
+    assert states()["groq"]["last_check"]["message"] == "new message"
+    api.call(
+        "POST",
+        "/providers",
+        {
+            "id": "lab-vllm",
+            "name": "Lab vLLM",
+            "preset": "vllm",
+            "base_url": "http://127.0.0.1:8000/v1",
+        },
+    )
+    assert "lab-vllm" in states()
+    api.call("DELETE", "/providers/lab-vllm")
+    assert "lab-vllm" not in states()
+    Connection.objects.filter(pk=groq.pk).delete()
+    assert states()["groq"]["status"] == "not_configured"
