@@ -9,9 +9,12 @@ address; its `Pin` also cuts every connection at the probe's deadline.
 
 from __future__ import annotations
 
+import heapq
 import ipaddress
+import itertools
 import socket
 import threading
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,6 +23,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from urllib3.poolmanager import PoolManager
 
 # Cloud metadata services: never a legitimate provider, always refused (design §6). Link-local
 # covers AWS, GCP, Azure and Oracle (169.254.169.254); Alibaba's sits in shared address space.
@@ -128,11 +132,8 @@ class Pin:
         self._lock = threading.Lock()
         self._done = False
         self._watched: list[socket.socket] = []
-        self._timer = None
         if seconds is not None:
-            self._timer = threading.Timer(seconds, self._expire)
-            self._timer.daemon = True
-            self._timer.start()
+            _WATCHDOG.add(time.monotonic() + seconds, self)
 
     def watch(self, sock: socket.socket) -> None:
         # Our own duplicate of the descriptor: shutting it down ends the connection (TLS
@@ -153,13 +154,49 @@ class Pin:
                     pass
 
     def close(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
         with self._lock:
             self._done = True
             for sock in self._watched:
                 sock.close()
             self._watched.clear()
+
+
+class _Watchdog:
+    """One thread for every request's deadline (a thread per request cost more than a fast
+    provider's answer): a heap of deadlines, each expiring its pin unless closed first."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, Pin]] = []
+        self._cond = threading.Condition()
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def add(self, deadline: float, pin: Pin) -> None:
+        with self._cond:
+            heapq.heappush(self._heap, (deadline, next(self._order), pin))
+            # Started on first use, and again in a forked worker (threads do not survive fork).
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="koda-egress-deadlines", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._heap:
+                    self._cond.wait()
+                deadline, _, pin = self._heap[0]
+                delay = deadline - time.monotonic()
+                if delay > 0:
+                    self._cond.wait(delay)
+                    continue
+                heapq.heappop(self._heap)
+            pin._expire()  # a closed pin ignores it
+
+
+_WATCHDOG = _Watchdog()
 
 
 class PinnedConnectionMixin:
@@ -193,17 +230,61 @@ class PinnedConnectionMixin:
         raise NewConnectionError(self, f"Failed to establish a new connection: {last}")
 
 
+class _PinnedHTTPConnection(PinnedConnectionMixin, HTTPConnection):
+    pass
+
+
+class _PinnedHTTPSConnection(PinnedConnectionMixin, HTTPSConnection):
+    pass
+
+
+class _PinnedPoolMixin:
+    """Hands the request's pin to each connection it makes."""
+
+    koda_pin: Pin
+
+    def _new_conn(self):  # type: ignore[no-untyped-def]
+        conn = super()._new_conn()  # type: ignore[misc]
+        conn.koda_pin = self.koda_pin
+        return conn
+
+
+class _PinnedHTTPPool(_PinnedPoolMixin, HTTPConnectionPool):
+    ConnectionCls = _PinnedHTTPConnection
+
+
+class _PinnedHTTPSPool(_PinnedPoolMixin, HTTPSConnectionPool):
+    ConnectionCls = _PinnedHTTPSConnection
+
+
+class _PinnedPoolManager(PoolManager):
+    def __init__(self, pin: Pin, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.koda_pin = pin
+        self.pool_classes_by_scheme = {"http": _PinnedHTTPPool, "https": _PinnedHTTPSPool}
+
+    def _new_pool(self, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
+        pool = super()._new_pool(*args, **kwargs)
+        pool.koda_pin = self.koda_pin
+        return pool
+
+
 class PinnedAdapter(HTTPAdapter):
+    """One request's adapter (mount it for both schemes): its pools connect only to the pin's
+    addresses. The classes are made once; only the pin is per request."""
+
     def __init__(self, pin: Pin) -> None:
         self.koda_pin = pin
         super().__init__(max_retries=0)
 
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        attrs = {"koda_pin": self.koda_pin}
-        http_conn = type("PinnedHTTPConnection", (PinnedConnectionMixin, HTTPConnection), attrs)
-        https_conn = type("PinnedHTTPSConnection", (PinnedConnectionMixin, HTTPSConnection), attrs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": type("PinnedHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn}),
-            "https": type("PinnedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn}),
-        }
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
+        self._pool_connections, self._pool_maxsize, self._pool_block = (
+            connections,
+            maxsize,
+            block,
+        )
+        self.poolmanager = _PinnedPoolManager(
+            self.koda_pin, num_pools=connections, maxsize=maxsize, block=block, **pool_kwargs
+        )

@@ -125,8 +125,9 @@ def probe(
     pin = Pin(addresses, timeout)
     session = requests.Session()
     session.trust_env = False
-    session.mount("http://", PinnedAdapter(pin))
-    session.mount("https://", PinnedAdapter(pin))
+    adapter = PinnedAdapter(pin)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
     expired = TransportFailed("timeout", f"no complete answer within {timeout:g} s")
     try:
         with session.request(
@@ -296,8 +297,9 @@ def stream(
         for _ in range(MAX_REDIRECTS + 1):
             pin = Pin(check_destination(url, local=local), None)
             pins.append(pin)
-            session.mount("http://", PinnedAdapter(pin))
-            session.mount("https://", PinnedAdapter(pin))
+            adapter = PinnedAdapter(pin)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
             try:
                 response = session.request(
                     method,
