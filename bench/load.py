@@ -6,7 +6,7 @@ requests/s, zero errors. Then the time a verification adds on top of the provide
 over a local fake provider that answers at once (goal: at most 5 ms at the median).
 
     .venv/bin/python bench/load.py [--seconds 10] [--rounds 3] [--clients 8] [--workers 2]
-        [--threads 4] [--verifies 300]
+        [--threads 4] [--verifies 300] [--hung 4]
 
 A throwaway SQLite file unless DATABASE_URL is set (then a scratch schema there).
 """
@@ -17,6 +17,7 @@ import argparse
 import http.client
 import http.server
 import json
+import socket
 import statistics
 import threading
 import time
@@ -83,6 +84,57 @@ class _Fake(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def hanging_provider() -> int:
+    """A TCP server that accepts and never answers; Ollama's connection points at it."""
+    from connections.models import Connection
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            conn, _ = sock.accept()
+            held.append(conn)
+
+    threading.Thread(target=accept, daemon=True).start()
+    port = sock.getsockname()[1]
+    Connection.objects.update_or_create(
+        provider_id="ollama",
+        defaults={
+            "auth_method": "local_endpoint",
+            "config": {"endpoint_url": f"http://127.0.0.1:{port}"},
+            "secrets": None,
+            "status": "verified",
+        },
+    )
+    return port
+
+
+def while_hanging(port: int, headers: dict, seconds: float, clients: int, hung: int) -> list:
+    """Connection state driven while `hung` operators' verifications wait on the hanging
+    provider (each holds a web thread until KODA_VERIFY_TIMEOUT_SECONDS)."""
+    stop = threading.Event()
+
+    def hang() -> None:
+        while not stop.is_set():
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            conn.request(
+                "POST", "/api/control-plane/providers/ollama/connection/verify", headers=headers
+            )
+            conn.getresponse().read()
+            conn.close()
+
+    threads = [threading.Thread(target=hang, daemon=True) for _ in range(hung)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)  # they are waiting now
+    got = drive(port, "/api/control-plane/providers/groq/connection", headers, seconds, clients)
+    stop.set()
+    return got
+
+
 def verify_overhead(count: int) -> tuple[float, float, float, float, float]:
     """Median and p99 (ms) of a bare GET of the fake's /models, and of a whole verification
     of a connection whose base URL is the fake (probes, classification, snapshot, audit), and
@@ -131,6 +183,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--verifies", type=int, default=300)
+    parser.add_argument("--hung", type=int, default=4, help="verifications left hanging")
     args = parser.parse_args()
     django_setup()
     from django.db import connection as db
@@ -150,6 +203,7 @@ def main() -> None:
             agent,
         ),
     }
+    hanging_provider()
     port = free_port()
     server = serve(port, args.workers, args.threads)
     samples = {name: [] for name in targets}
@@ -171,6 +225,7 @@ def main() -> None:
                 counts[name] = len(got)
             for name in targets:
                 ratios[name].append(counts[name] / max(1, counts["bare JsonResponse"]))
+        hung = while_hanging(port, operator, args.seconds / args.rounds, args.clients, args.hung)
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -191,6 +246,13 @@ def main() -> None:
             f"{name:18} {rps:7.0f} {p50:7.1f} {p99:7.1f} {errors[name]:7d} {per:10.2f}"
             f" {statistics.median(ratios[name]):7.2f}x{goal}"
         )
+    alone = figures(samples["connection state"], args.seconds)
+    during = figures(hung, args.seconds / args.rounds)
+    print(
+        f"\nconnection state while {args.hung} verifications hang on a provider that never "
+        f"answers: {during[0]:.0f} req/s, p50 {during[1]:.1f} ms, p99 {during[2]:.1f} ms, "
+        f"{hung.errors} errors (alone: {alone[0]:.0f} req/s, p99 {alone[2]:.1f} ms)"
+    )
     if args.verifies:
         bare50, bare99, full50, full99, calls = verify_overhead(args.verifies)
         own = bare50 * calls

@@ -51,6 +51,7 @@ __all__ = [
 
 USER_AGENT = "Koda-Control-Plane/1.0 (+credential verification)"
 MAX_BODY_BYTES = 8 * 1024 * 1024
+SHOWN_BYTES = 64 * 1024  # what is kept of an answer over MAX_BODY_BYTES
 
 
 @dataclass
@@ -163,7 +164,11 @@ def probe(
         pin.close()
         session.close()
     latency_ms = int((time.monotonic() - started) * 1000)
-    decoded = _decode(bytes(body[:MAX_BODY_BYTES]), encoding)
+    if len(body) > MAX_BODY_BYTES:
+        # Over the cap the answer cannot be read as JSON anyway: keep only what may be shown
+        # (a raw error is at most 4 KB), so 10 MB of garbage never becomes 10 MB of text.
+        del body[SHOWN_BYTES:]
+    decoded = _decode(bytes(body), encoding)
     text = redact(decoded, *secrets)
     result = ProbeResponse(
         method=method,
