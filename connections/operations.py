@@ -13,6 +13,9 @@ from koda.rendering import render_page
 from providers.registry import get_provider
 
 TEMPLATE = "connections/operations.html"
+# The table shows the ongoing incidents and the newest others up to this many (a flapping
+# provider can have thousands in 30 days; the health API pages through every check).
+INCIDENTS_SHOWN = 50
 
 
 def _range(request: HttpRequest) -> str:
@@ -24,9 +27,11 @@ def _range(request: HttpRequest) -> str:
 def operations(request: HttpRequest) -> HttpResponse:
     span = _range(request)
     rows = operations_rows(range_id=span)
+    incidents = incidents_of(rows)
     context = {
         "rows": rows,
-        "incidents": incidents_of(rows),
+        "incidents": incidents[:INCIDENTS_SHOWN],
+        "incidents_total": len(incidents),
         "range": RANGES[span],
         "ranges": RANGES.values(),
     }

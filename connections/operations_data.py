@@ -176,9 +176,10 @@ def operations_rows(
 
 
 def incidents_of(rows: list[dict]) -> list[dict]:
-    """Every row's incidents, newest first, each with its provider."""
+    """Every row's incidents, each with its provider: the ongoing ones first, then newest
+    first."""
     found = [{**i, "provider": r["provider"]} for r in rows for i in r["incidents"]]
-    return sorted(found, key=lambda i: i["began"], reverse=True)
+    return sorted(found, key=lambda i: (i["ended"] is None, i["began"]), reverse=True)
 
 
 def _text(start: int, length: int):

@@ -241,3 +241,54 @@ def test_operations_shows_uptime_incidents_grouped_changes_and_ranges(operator_c
         "/operations/?range=30d", headers={"HX-Request": "true", "HX-Target": "operations"}
     ).content.decode()
     assert fragment.lstrip().startswith('<section id="operations"') and "Last 30 d" in fragment
+
+
+def test_a_flapping_provider_shows_its_latest_incidents_and_says_how_many_more(operator_client):
+    """Thousands of incidents in a range (a provider failing every other check) are not
+    thousands of table rows: the 50 latest, the ongoing one first, and the count."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    connection = make_connection("groq", api_key="gsk_" + "f" * 40, status=Status.FAILING)
+    now = timezone.now()
+    # 120 checks 10 minutes apart, failing every other one (60 incidents), then failing since.
+    pattern = [i % 2 == 0 for i in range(120)] + [False, False]
+    HealthSnapshot.objects.bulk_create(
+        HealthSnapshot(
+            provider_id="groq",
+            connection=connection,
+            ok=ok,
+            outcome="ok" if ok else "timeout",
+            message="m",
+            trigger="sweep",
+        )
+        for ok in pattern
+    )
+    for i, pk in enumerate(
+        HealthSnapshot.objects.filter(connection=connection).order_by("id").values_list("pk")
+    ):
+        HealthSnapshot.objects.filter(pk=pk[0]).update(
+            created_at=now - timedelta(minutes=5 * (len(pattern) - i))
+        )
+    # Mistral has been failing for 11 hours: older than every Groq flap, and still shown.
+    mistral = make_connection("mistral", api_key="m" * 32, status=Status.FAILING)
+    for hours, ok in [(12, True), (11, False), (0, False)]:
+        snap = HealthSnapshot.objects.create(
+            provider_id="mistral",
+            connection=mistral,
+            ok=ok,
+            outcome="ok" if ok else "billing",
+            message="m",
+            trigger="sweep",
+        )
+        HealthSnapshot.objects.filter(pk=snap.pk).update(created_at=now - timedelta(hours=hours))
+    html = operator_client.get("/operations/").content.decode()
+    start = html.index('data-testid="incidents"')
+    rows = html[start : html.index("</table>", start)].split("<tr><td")[1:]
+    assert len(rows) == 50
+    # The ongoing ones first (newest first among them), then the latest ended ones.
+    assert "Groq" in rows[0] and "ongoing" in rows[0]
+    assert "Mistral" in rows[1] and "ongoing" in rows[1] and "billing" in rows[1]
+    assert all("ongoing" not in row for row in rows[2:])
+    assert 'data-testid="incidents-more"' in html and "50 latest of 61 incidents" in html
