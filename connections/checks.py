@@ -51,6 +51,26 @@ def next_check_delay(connection: Connection, result: VerificationResult) -> time
     return timedelta(seconds=min(backoff, max(settings.KODA_HEALTH_MAX_BACKOFF_SECONDS, interval)))
 
 
+# What check_apply may change: saved alone after a check (`save(update_fields=…)`), so a check
+# does not re-encrypt and rewrite the credential it only read. A test holds the list true.
+CHECK_FIELDS = (
+    "status",
+    "verified_at",
+    "failing_since",
+    "last_ok_at",
+    "consecutive_failures",
+    "details",
+    "discovered_models",
+    "last_outcome",
+    "last_message",
+    "last_remedy",
+    "last_checked_at",
+    "last_latency_ms",
+    "next_check_at",
+    "updated_at",
+)
+
+
 def check_apply(connection: Connection, result: VerificationResult) -> None:
     """Fold one check into the connection's status: ok verifies, transient outcomes degrade,
     the others fail; `failing_since` marks the first check of a bad run."""

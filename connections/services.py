@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from connections.checks import check_apply, snapshot_record
+from connections.checks import CHECK_FIELDS, check_apply, snapshot_record
 from connections.forms import CredentialForm
 from connections.models import Connection, HealthSnapshot
 from connections.refresh import credential_refresh
@@ -200,7 +200,7 @@ def connection_verify(*, provider: Provider, ctx: Context) -> tuple[Connection, 
         still_same = current.credential == credential
         if still_same:
             check_apply(current, result)
-            current.save()
+            current.save(update_fields=CHECK_FIELDS)
         snapshot_record(
             provider=provider, connection=current, result=result, ctx=ctx, candidate=not still_same
         )
@@ -319,5 +319,5 @@ def connection_record_report(
         check_apply(connection, result)
         soon = timezone.now() + timedelta(seconds=REVERIFY_AFTER_REPORT)
         connection.next_check_at = min(connection.next_check_at or soon, soon)
-        connection.save()
+        connection.save(update_fields=CHECK_FIELDS)
         return snapshot_record(provider=provider, connection=connection, result=result, ctx=ctx)
