@@ -92,6 +92,11 @@ class Registry(Mapping[str, Provider]):
         }
         self._loaded_at = time.monotonic()
 
+    def invalidate(self) -> None:
+        """Forget the custom providers read so far: the next use reads them again."""
+        with self._lock:
+            self._custom, self._loaded_at = {}, float("-inf")
+
     def _fresh(self, *, missing: str | None = None) -> dict[str, Provider]:
         age = time.monotonic() - self._loaded_at
         if age > RELOAD_SECONDS or missing is not None:  # an unknown id: maybe added elsewhere

@@ -21,6 +21,7 @@ from koda.context import Context
 from koda.operators import operator_create
 from koda.redaction import secret_hint
 from koda.tokens import api_token_create
+from providers.registry import PROVIDERS
 from tests.fake_local import LLAMA_KEY, FakeLocal
 from tests.fake_oauth import FakeOAuth
 
@@ -39,6 +40,14 @@ def _collected_static(tmp_path_factory, django_db_blocker):
 # Provider hosts resolve to a public address here; `responses` answers their requests. Any other
 # name fails to resolve, so no test can reach the internet by accident (design: no test does).
 FAKE_PUBLIC_ADDRESS = "104.16.0.1"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_registry():
+    """Each test reads the custom providers of its own database: a provider another test made
+    (and rolled back) must not linger in the registry's copy for its 2 s."""
+    yield
+    PROVIDERS.invalidate()
 
 
 @pytest.fixture(autouse=True)
