@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from connections import selectors, services
@@ -68,23 +70,29 @@ def _field_errors(errors: dict[str, list[str]]) -> InvalidInput:
     return InvalidInput("Some fields are invalid.", details={"fields": errors})
 
 
-_catalog: tuple[tuple, bytes] | None = None
+_catalog: tuple[tuple, datetime | None, bytes] | None = None
 
 
 @api_view(["GET"])
 def catalog(request: HttpRequest):
     """The same for every caller until something it shows changes: encoded once per change
-    (per process), checked against the database's stamp on every request."""
+    (per process), checked against the database's stamp on every request, and kept no later
+    than the next key falling due for rotation (the one part that changes with time alone)."""
     global _catalog
     stamp = selectors.catalog_stamp()
     cached = _catalog
-    if cached is None or cached[0] != stamp:
+    if (
+        cached is None
+        or cached[0] != stamp
+        or (cached[1] is not None and cached[1] <= timezone.now())
+    ):
         body = {"providers": selectors.catalog_list(), "integrations": []}
         cached = _catalog = (
             stamp,
+            selectors.catalog_changes_at(),
             json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False).encode(),
         )
-    return HttpResponse(cached[1], content_type="application/json")
+    return HttpResponse(cached[2], content_type="application/json")
 
 
 @api_view(["GET", "DELETE"])

@@ -93,6 +93,15 @@ def schemas() -> dict:
                 },
                 "verified_at": WHEN,
                 "failing_since": WHEN,
+                "credential_stored_at": {
+                    **WHEN,
+                    "description": "When the operator stored this credential (a key set or "
+                    "replaced, a sign-in); a token refresh does not move it.",
+                },
+                "rotation_due": {
+                    **BOOLEAN,
+                    "description": "The stored credential is older than KODA_KEY_ROTATION_DAYS.",
+                },
                 "last_check": {"oneOf": [ref("LastCheck"), {"type": "null"}]},
             }
         ),

@@ -57,6 +57,9 @@ class Connection(models.Model):
     # A sign-in's access token: when it expires (checks are scheduled to refresh it before), and
     # the claim of the one worker refreshing it now (refresh tokens rotate: spent only once).
     credential_expires_at = models.DateTimeField(null=True, blank=True)
+    # When the operator stored this credential (a key configured or replaced, a sign-in): its
+    # age, against KODA_KEY_ROTATION_DAYS. A token refresh does not move it.
+    credential_stored_at = models.DateTimeField(null=True, blank=True)
     refresh_claimed_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.db import connection as db
+from django.utils import timezone
 
 from connections.health import uptime
 from connections.models import Connection, HealthSnapshot, Status
@@ -43,8 +47,24 @@ def connection_state(provider: Provider, connection: Connection | None) -> dict:
         "details": dict(connection.details) if connection else {},
         "verified_at": _iso(connection.verified_at) if connection else None,
         "failing_since": _iso(connection.failing_since) if connection else None,
+        "credential_stored_at": _iso(connection.credential_stored_at) if connection else None,
+        "rotation_due": rotation_due(connection),
         "last_check": last_check,
     }
+
+
+def rotation_due_at(connection: Connection | None) -> datetime | None:
+    """When the stored credential becomes due for rotation (KODA_KEY_ROTATION_DAYS; None when
+    that is off or nothing is stored)."""
+    days = settings.KODA_KEY_ROTATION_DAYS
+    if not days or connection is None or connection.credential_stored_at is None:
+        return None
+    return connection.credential_stored_at + timedelta(days=days)
+
+
+def rotation_due(connection: Connection | None) -> bool:
+    due_at = rotation_due_at(connection)
+    return due_at is not None and due_at <= timezone.now()
 
 
 def connections_by_provider() -> dict[str, Connection]:
@@ -65,6 +85,20 @@ def catalog_stamp() -> tuple:
     stamp: every write moves it) and the registry's custom providers (their generation)."""
     list(PROVIDERS)  # reloads the custom providers when due
     return (db.alias, db.settings_dict["NAME"], *read_stamp(), PROVIDERS.generation)
+
+
+def catalog_changes_at() -> datetime | None:
+    """The next moment the catalog changes by time alone (a key falling due for rotation),
+    for a cached answer to expire at."""
+    if not settings.KODA_KEY_ROTATION_DAYS:
+        return None
+    now = timezone.now()
+    upcoming = [
+        due
+        for c in Connection.objects.only("id", "credential_stored_at")
+        if (due := rotation_due_at(c)) is not None and due > now
+    ]
+    return min(upcoming, default=None)
 
 
 def catalog_list() -> list[dict]:

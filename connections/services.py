@@ -138,6 +138,7 @@ def connection_configure_credential(
         connection.secrets = credential.secrets or None
         connection.secret_hint = _hint(provider, credential)
         connection.credential_expires_at = expires_at
+        connection.credential_stored_at = timezone.now()
         connection.refresh_claimed_until = None
         check_apply(connection, result)
         if connection.default_model not in connection.model_ids:

@@ -10,6 +10,7 @@ wizard to the defaults step. Without JavaScript the same views answer with full 
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -141,6 +142,7 @@ def _context(
         "provider": provider.describe(),
         "connection": selectors.connection_state(provider, connection),
         "stored": connection,
+        "rotation_days": settings.KODA_KEY_ROTATION_DAYS,
         "methods": _form_methods(provider),
         "method": chosen,
         "form": form,

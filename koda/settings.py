@@ -73,6 +73,10 @@ KODA_ALLOW_PRIVATE_BASE_URLS = env.bool("KODA_ALLOW_PRIVATE_BASE_URLS", False)
 KODA_VERIFY_TIMEOUT_SECONDS = env.float("KODA_VERIFY_TIMEOUT_SECONDS", 10.0)
 KODA_HEALTH_INTERVAL_SECONDS = env.int("KODA_HEALTH_INTERVAL_SECONDS", 300)
 KODA_HEALTH_RETENTION_DAYS = env.int("KODA_HEALTH_RETENTION_DAYS", 30)
+# A stored key older than this many days is due for rotation (shown as a warning); 0: off.
+KODA_KEY_ROTATION_DAYS = env.int("KODA_KEY_ROTATION_DAYS", 0)
+if KODA_KEY_ROTATION_DAYS < 0:
+    raise ImproperlyConfigured("KODA_KEY_ROTATION_DAYS must be 0 (off) or more")
 # Longest wait between checks of a provider that keeps failing transiently (backoff ceiling).
 KODA_HEALTH_MAX_BACKOFF_SECONDS = env.int("KODA_HEALTH_MAX_BACKOFF_SECONDS", 6 * 3600)
 KODA_MODELS_DIR = Path(env.str("KODA_MODELS_DIR", "") or str(DATA_DIR / "models")).resolve()
