@@ -69,6 +69,20 @@ def make_history(
     return conn
 
 
+def snapshot_at(connection, at, ok: bool, failure: str) -> None:
+    """A sweep's check of `connection` taken at `at` (ok, or failed with `failure`)."""
+    snap = HealthSnapshot.objects.create(
+        provider_id=connection.provider_id,
+        connection=connection,
+        ok=ok,
+        outcome="ok" if ok else failure,
+        message="m",
+        trigger="sweep",
+        latency_ms=120 if ok else 900,
+    )
+    HealthSnapshot.objects.filter(pk=snap.pk).update(created_at=at)
+
+
 def test_it_reports_health_newest_first_with_uptime(api):
     make_history("groq", checks=12, failing_from=9)
     body = api.get("/integrations/groq/health?page_size=5").json()
@@ -208,18 +222,7 @@ def test_operations_shows_uptime_incidents_grouped_changes_and_ranges(operator_c
     connection = make_connection("groq", api_key="gsk_" + "g" * 40, status=Status.VERIFIED)
     now = timezone.now()
     for minutes, ok in [(200, True), (150, False), (140, False), (120, True), (30, False)]:
-        snap = HealthSnapshot.objects.create(
-            provider_id="groq",
-            connection=connection,
-            ok=ok,
-            outcome="ok" if ok else "rate_limited",
-            message="m",
-            trigger="sweep",
-            latency_ms=120 if ok else 900,
-        )
-        HealthSnapshot.objects.filter(pk=snap.pk).update(
-            created_at=now - timedelta(minutes=minutes)
-        )
+        snapshot_at(connection, now - timedelta(minutes=minutes), ok, "rate_limited")
     for _ in range(14):  # a burst of changes in one hour: one mark, with a count and a list
         audit_record(
             ctx=Context.command("tests", operator),
@@ -274,15 +277,7 @@ def test_a_flapping_provider_shows_its_latest_incidents_and_says_how_many_more(o
     # Mistral has been failing for 11 hours: older than every Groq flap, and still shown.
     mistral = make_connection("mistral", api_key="m" * 32, status=Status.FAILING)
     for hours, ok in [(12, True), (11, False), (0, False)]:
-        snap = HealthSnapshot.objects.create(
-            provider_id="mistral",
-            connection=mistral,
-            ok=ok,
-            outcome="ok" if ok else "billing",
-            message="m",
-            trigger="sweep",
-        )
-        HealthSnapshot.objects.filter(pk=snap.pk).update(created_at=now - timedelta(hours=hours))
+        snapshot_at(mistral, now - timedelta(hours=hours), ok, "billing")
     html = operator_client.get("/operations/").content.decode()
     start = html.index('data-testid="incidents"')
     rows = html[start : html.index("</table>", start)].split("<tr><td")[1:]
