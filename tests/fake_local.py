@@ -22,7 +22,9 @@ import argparse
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+from tests.fake_http import QuietHandler
 
 OLLAMA_TAGS = {
     "models": [
@@ -134,7 +136,7 @@ MLX_MODELS = {
 }
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(QuietHandler):
     server: FakeLocalServer
 
     def do_GET(self) -> None:
@@ -255,18 +257,17 @@ class Handler(BaseHTTPRequestHandler):
             # mlx_lm.server: plain text although the Content-Type says JSON.
             self._send(404, "Not Found", "application/json")
 
-    def _send(self, status: int, body, content_type: str = "application/json") -> None:
-        data = (body if isinstance(body, str) else json.dumps(body)).encode()
-        self.send_response(status)
-        if self.server.kind == "llamacpp":
-            self.send_header("Server", "llama.cpp")
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args) -> None:  # keys never reach a log, and tests stay quiet
-        pass
+    def _send(
+        self,
+        status: int,
+        body,
+        content_type: str = "application/json",
+        *,
+        headers: dict | None = None,
+    ) -> None:
+        if self.server.kind == "llamacpp":  # llama-server names itself in every answer
+            headers = {"Server": "llama.cpp", **(headers or {})}
+        super()._send(status, body, content_type, headers=headers)
 
 
 class FakeLocalServer(ThreadingHTTPServer):

@@ -23,8 +23,10 @@ import json
 import secrets
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fake_http import QuietHandler
 
 CLAUDE_MODELS = {
     "data": [
@@ -190,7 +192,7 @@ class FakeOAuth(ThreadingHTTPServer):
         return body
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(QuietHandler):
     server: FakeOAuth
 
     def _body(self) -> dict:
@@ -338,24 +340,12 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send(200, CODEX_MODELS)
         return self._send(404, {"error": {"message": f"no route {path}"}})
 
-    def _send(self, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
     def _page(self, html: str) -> None:
-        data = f"<!doctype html><title>Fake sign-in</title>{html}".encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args) -> None:
-        pass
+        self._send(
+            200,
+            f"<!doctype html><title>Fake sign-in</title>{html}",
+            "text/html; charset=utf-8",
+        )
 
 
 def main() -> None:  # pragma: no cover - by hand, to try the sign-ins from `make run`

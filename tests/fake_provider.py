@@ -21,7 +21,9 @@ import argparse
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+from tests.fake_http import QuietHandler
 
 MODELS = {
     "object": "list",
@@ -68,7 +70,7 @@ def completion(model: str, text: str) -> dict:
     }
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(QuietHandler):
     def do_POST(self) -> None:
         if self.path.rstrip("/") not in ("/openai/v1/chat/completions", "/chat/completions"):
             self._send(404, {"error": {"message": f"Unknown request URL: POST {self.path}"}})
@@ -122,23 +124,10 @@ class Handler(BaseHTTPRequestHandler):
                         "code": "rate_limit_exceeded",
                     }
                 },
-                {"Retry-After": "3600"},
+                headers={"Retry-After": "3600"},
             )
         else:
             self._send(401, INVALID)
-
-    def _send(self, status: int, body: dict, headers: dict | None = None) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args) -> None:  # keys never reach a log, and tests stay quiet
-        pass
 
 
 class FakeServer(ThreadingHTTPServer):

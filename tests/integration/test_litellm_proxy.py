@@ -14,7 +14,7 @@ import socket
 import subprocess
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,7 @@ import pytest
 from providers.fields import AuthMethod
 from providers.registry import PROVIDERS
 from providers.values import Credential, Outcome
+from tests.fake_http import QuietHandler
 
 LITELLM = os.environ.get("KODA_LITELLM", "")
 if (not LITELLM or not Path(LITELLM).exists()) and os.environ.get("CI"):
@@ -41,7 +42,7 @@ EMPTY = {
 }
 
 
-class Upstream(BaseHTTPRequestHandler):
+class Upstream(QuietHandler):
     """OpenAI as LiteLLM's upstream: it refuses the empty chat request, generates nothing."""
 
     def do_POST(self):
@@ -50,17 +51,6 @@ class Upstream(BaseHTTPRequestHandler):
         if not body.get("messages"):
             return self._send(400, EMPTY)
         return self._send(500, {"error": {"message": "this fake never generates"}})
-
-    def _send(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
 
 
 def free_port() -> int:
