@@ -4,15 +4,10 @@ endpoints of its own agent; operator endpoints refuse it (its prefix is not an A
 
 from __future__ import annotations
 
-import functools
-import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-from django.db import connection as db
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from agents.models import Agent, AgentToken
 from agents.policy import Policy
@@ -20,6 +15,7 @@ from connections.routing import STAMP_NAMES, stamp_expressions
 from koda.api import Forbidden, Unauthenticated
 from koda.audit import audit_record
 from koda.context import Context
+from koda.prepared import VALUE, Row
 from koda.tokens import token_digest, token_new
 
 TOKEN_PREFIX = "kagent_"
@@ -61,17 +57,13 @@ class RuntimeCaller:
     routing_stamp: tuple  # connections.routing's stamp, read in the same statement
 
 
-_DIGEST = "<the token's digest>"  # where it goes among the compiled query's parameters
-
-
-@functools.cache
-def _token_query(vendor: str) -> tuple[str, tuple]:
-    """The token lookup's SQL, built by the ORM once per database vendor: token, agent, the
-    current policy and the routing stamp in one statement. On the hot path the ORM's per-query
-    compile would cost more than the query itself, and each statement more than its rows (a
-    round trip, and a thread that gives up the GIL and waits to get it back)."""
-    return (
-        AgentToken.objects.filter(token_hash=_DIGEST, revoked_at__isnull=True)
+# The token lookup: token, agent, the current policy and the routing stamp in one statement,
+# compiled once (koda.prepared). On the hot path the ORM's per-query compile would cost more than
+# the query itself, and each statement more than its rows (a round trip, and a thread that gives
+# up the GIL and waits to get it back).
+_BY_HASH = Row(
+    lambda: (
+        AgentToken.objects.filter(token_hash=VALUE, revoked_at__isnull=True)
         .order_by()
         .annotate(**stamp_expressions())
         .values_list(
@@ -83,33 +75,21 @@ def _token_query(vendor: str) -> tuple[str, tuple]:
             "agent__current__policy",
             *STAMP_NAMES,
         )
-        .query.sql_with_params()
     )
+)
 
 
 def _lookup(token: str) -> RuntimeCaller | None:
-    sql, params = _token_query(db.vendor)
-    digest = token_digest(token)
-    with db.cursor() as cursor:
-        cursor.execute(sql, [digest if p == _DIGEST else p for p in params])
-        row = cursor.fetchone()
+    row = _BY_HASH.first(token_digest(token))
     if row is None:
         return None
     token_id, prefix, last_used_at, agent_id, slug, policy, *stamp = row
-    if isinstance(policy, str):  # SQLite hands JSON back as text
-        policy = json.loads(policy)
-    if isinstance(last_used_at, str):
-        last_used_at = parse_datetime(last_used_at)
     now = timezone.now()
-    if last_used_at is None or (now - _aware(last_used_at)).total_seconds() > 60:
+    if last_used_at is None or (now - last_used_at).total_seconds() > 60:
         AgentToken.objects.filter(pk=token_id).update(last_used_at=now)
     return RuntimeCaller(
         token_id, prefix, agent_id, slug, Policy.from_dict(policy or {}), tuple(stamp)
     )
-
-
-def _aware(value: datetime) -> datetime:
-    return value if timezone.is_aware(value) else timezone.make_aware(value, UTC)
 
 
 def runtime_authenticate(request: HttpRequest) -> str:

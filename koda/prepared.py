@@ -1,4 +1,6 @@
-"""Lookups on the hot read paths, compiled once: `Lookup(Model, "field", ...)` is
+"""Queries on the hot read paths, compiled once. `Row(build)` runs a `values_list` queryset that
+filters on `VALUE` with a new value each time, and gives its first row through the ORM's
+converters. `Lookup(Model, "field", ...)` is
 `Model.objects.filter(field=value, **fixed).first()` (no ordering: the field is unique), with
 chosen related rows joined in, built by the ORM once per database vendor and then only executed.
 
@@ -10,13 +12,51 @@ instances made by `Model.from_db`, related instances attached, deferred fields d
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connection as db
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 
-_VALUE = "<the lookup's value>"  # where the value goes among the compiled query's parameters
+VALUE = "<the lookup's value>"  # where the value goes among the compiled query's parameters
+
+
+class Row:
+    """The first row of `build()` (a `values_list` queryset filtering on VALUE), compiled once
+    per database vendor, its columns converted as the queryset would convert them."""
+
+    def __init__(self, build: Callable[[], QuerySet]) -> None:
+        self._build = build
+        self._compiled: dict[str, tuple] = {}
+
+    def _compile(self) -> tuple:
+        query = self._build().query
+        sql, params = query.sql_with_params()
+        compiler = query.get_compiler(connection=db)
+        compiler.setup_query()
+        columns = []
+        for expression, _, _ in compiler.select:
+            converters = [*db.ops.get_db_converters(expression)]
+            converters += expression.get_db_converters(db)
+            columns.append((expression, converters))
+        return sql, params, columns
+
+    def first(self, value: Any) -> list | None:
+        compiled = self._compiled.get(db.vendor)
+        if compiled is None:
+            compiled = self._compiled[db.vendor] = self._compile()
+        sql, params, columns = compiled
+        with db.cursor() as cursor:
+            cursor.execute(sql, [value if p == VALUE else p for p in params])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        values = []
+        for raw, (expression, converters) in zip(row, columns, strict=True):
+            for convert in converters:
+                raw = convert(raw, expression, db)
+            values.append(raw)
+        return values
 
 
 class Lookup:
@@ -36,48 +76,33 @@ class Lookup:
             frozenset(defer),
             fixed,
         )
-        self._compiled: dict[str, tuple] = {}
+        self._parts = None
+        self._row = Row(self._queryset)
 
     def _columns(self) -> list[tuple[type[Model], str | None, list[str]]]:
         """(model, relation or None, attnames) for the row and each related row."""
-        own = [f.attname for f in self.model._meta.concrete_fields if f.name not in self.defer]
-        parts = [(self.model, None, own)]
-        for name in self.related:
-            other = self.model._meta.get_field(name).related_model
-            parts.append((other, name, [f.attname for f in other._meta.concrete_fields]))
-        return parts
+        if self._parts is None:
+            own = [f.attname for f in self.model._meta.concrete_fields if f.name not in self.defer]
+            parts = [(self.model, None, own)]
+            for name in self.related:
+                other = self.model._meta.get_field(name).related_model
+                parts.append((other, name, [f.attname for f in other._meta.concrete_fields]))
+            self._parts = parts
+        return self._parts
 
-    def _compile(self) -> tuple:
-        parts = self._columns()
-        paths = [n if rel is None else f"{rel}__{n}" for _, rel, names in parts for n in names]
-        queryset = self.model._default_manager.filter(**{self.field: _VALUE}, **self.fixed)
-        query = queryset.order_by().values_list(*paths)[:1].query
-        sql, params = query.sql_with_params()
-        compiler = query.get_compiler(connection=db)
-        compiler.setup_query()
-        columns = []
-        for expression, _, _ in compiler.select:
-            converters = [*db.ops.get_db_converters(expression)]
-            converters += expression.get_db_converters(db)
-            columns.append((expression, converters))
-        return sql, params, columns, parts
+    def _queryset(self) -> QuerySet:
+        paths = [
+            n if rel is None else f"{rel}__{n}" for _, rel, names in self._columns() for n in names
+        ]
+        queryset = self.model._default_manager.filter(**{self.field: VALUE}, **self.fixed)
+        return queryset.order_by().values_list(*paths)[:1]
 
     def first(self, value: Any) -> Model | None:
-        compiled = self._compiled.get(db.vendor)
-        if compiled is None:
-            compiled = self._compiled[db.vendor] = self._compile()
-        sql, params, columns, parts = compiled
-        with db.cursor() as cursor:
-            cursor.execute(sql, [value if p == _VALUE else p for p in params])
-            row = cursor.fetchone()
-        if row is None:
+        values = self._row.first(value)
+        if values is None:
             return None
-        values = []
-        for raw, (expression, converters) in zip(row, columns, strict=True):
-            for convert in converters:
-                raw = convert(raw, expression, db)
-            values.append(raw)
         instances, start = [], 0
+        parts = self._columns()
         for model, _, names in parts:
             chunk = values[start : start + len(names)]
             start += len(names)
