@@ -103,18 +103,25 @@ class ServerError(ApiError):
     status, code = 500, "internal_error"
 
 
+# What a lost database raises (refused or dropped connection, SQLite's file locked or gone), and
+# how soon to ask again.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+DATABASE_RETRY_AFTER = "5"
+
+
 class DatabaseUnavailable(ApiError):
     status, code = 503, "database_unavailable"
 
     def __init__(self) -> None:
         super().__init__(
-            "Koda cannot reach its database; try again shortly.", headers={"Retry-After": "5"}
+            "Koda cannot reach its database; try again shortly.",
+            headers={"Retry-After": DATABASE_RETRY_AFTER},
         )
 
 
 def is_database_down(exc: BaseException | None) -> bool:
     """The database refused or dropped the connection (or SQLite's file is locked or gone)."""
-    return isinstance(exc, (OperationalError, InterfaceError))
+    return isinstance(exc, DATABASE_ERRORS)
 
 
 def error_response(error: ApiError) -> JsonResponse:
@@ -258,7 +265,7 @@ def api_view(
                         code="secret_unreadable",
                     )
                 )
-            except (OperationalError, InterfaceError):
+            except DATABASE_ERRORS:
                 log.exception("database unavailable in %s %s", request.method, request.path)
                 return error_response(DatabaseUnavailable())
             except Exception:

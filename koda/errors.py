@@ -12,7 +12,14 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.html import escape
 
-from koda.api import ApiError, DatabaseUnavailable, ServerError, error_response, is_database_down
+from koda.api import (
+    DATABASE_RETRY_AFTER,
+    ApiError,
+    DatabaseUnavailable,
+    ServerError,
+    error_response,
+    is_database_down,
+)
 
 API_PREFIX = "/api/"
 
@@ -26,7 +33,7 @@ def _page(status: int, title: str, message: str) -> HttpResponse:
         body += f"<p>{escape(message)}</p>"
     response = HttpResponse(body, status=status)
     if status == 503:
-        response["Retry-After"] = "5"
+        response["Retry-After"] = DATABASE_RETRY_AFTER
     return response
 
 

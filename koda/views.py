@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.db import InterfaceError, OperationalError, connection
+from django.db import connection
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from koda.api import DATABASE_ERRORS, DATABASE_RETRY_AFTER
 from koda.audit import audit_record
 from koda.context import Context, Via
 from koda.models import ApiToken
@@ -48,9 +49,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-    except (OperationalError, InterfaceError):
+    except DATABASE_ERRORS:
         response = JsonResponse({"status": "database_unavailable"}, status=503)
-        response["Retry-After"] = "5"
+        response["Retry-After"] = DATABASE_RETRY_AFTER
         return response
     return JsonResponse({"status": "ok"})
 
