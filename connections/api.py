@@ -86,10 +86,11 @@ def catalog(request: HttpRequest):
         or cached[0] != stamp
         or (cached[1] is not None and cached[1] <= timezone.now())
     ):
-        body = {"providers": selectors.catalog_list(), "integrations": []}
+        providers, changes_at = selectors.catalog_answer()
+        body = {"providers": providers, "integrations": []}
         cached = _catalog = (
             stamp,
-            selectors.catalog_changes_at(),
+            changes_at,
             json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False).encode(),
         )
     return HttpResponse(cached[2], content_type="application/json")

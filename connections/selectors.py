@@ -87,27 +87,24 @@ def catalog_stamp() -> tuple:
     return (db.alias, db.settings_dict["NAME"], *read_stamp(), PROVIDERS.generation)
 
 
-def catalog_changes_at() -> datetime | None:
-    """The next moment the catalog changes by time alone (a key falling due for rotation),
-    for a cached answer to expire at."""
-    if not settings.KODA_KEY_ROTATION_DAYS:
-        return None
-    now = timezone.now()
-    upcoming = [
-        due
-        for c in Connection.objects.only("id", "credential_stored_at")
-        if (due := rotation_due_at(c)) is not None and due > now
-    ]
-    return min(upcoming, default=None)
-
-
-def catalog_list() -> list[dict]:
-    """Every provider (registry order) with its metadata and connection state. One query."""
+def catalog_answer() -> tuple[list[dict], datetime | None]:
+    """Every provider (registry order) with its metadata and connection state, and the next
+    moment that changes by time alone (a key falling due for rotation: a cached answer expires
+    then). One query."""
     connections = connections_by_provider()
-    return [
+    providers = [
         {**provider.describe(), "connection": connection_state(provider, connections.get(pid))}
         for pid, provider in PROVIDERS.items()
     ]
+    now = timezone.now()
+    upcoming = [
+        due for c in connections.values() if (due := rotation_due_at(c)) is not None and due > now
+    ]
+    return providers, min(upcoming, default=None)
+
+
+def catalog_list() -> list[dict]:
+    return catalog_answer()[0]
 
 
 # --- health ----------------------------------------------------------------------------------
