@@ -118,3 +118,46 @@ def figures(samples: list[float], seconds: float) -> tuple[float, float, float]:
     ordered = sorted(samples)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
     return len(samples) / seconds, statistics.median(ordered), p99
+
+
+class Rounds:
+    """What `alternate` measured for each target: every latency, the errors, the workers' CPU
+    seconds, and each round's requests against the first target's (the baseline)."""
+
+    def __init__(self, names) -> None:
+        self.samples: dict[str, list[float]] = {name: [] for name in names}
+        self.errors = dict.fromkeys(names, 0)
+        self.cpu = dict.fromkeys(names, 0.0)
+        self.ratios: dict[str, list[float]] = {name: [] for name in names}
+
+    def cpu_ms(self, name: str) -> float:
+        return self.cpu[name] / max(1, len(self.samples[name])) * 1000
+
+    def ratio(self, name: str) -> float:
+        return statistics.median(self.ratios[name])
+
+
+def alternate(
+    port: int,
+    pid: int,
+    targets: dict[str, tuple[str, dict]],
+    seconds: float,
+    rounds: int,
+    clients: int,
+) -> Rounds:
+    """Drive each target (name → path, headers) `seconds` in all, in `rounds` alternating
+    rounds, so a noisy neighbour on a shared machine weighs on every target alike."""
+    measured = Rounds(targets)
+    baseline = next(iter(targets))
+    for _ in range(rounds):
+        counts = {}
+        for name, (path, headers) in targets.items():
+            before = server_cpu(pid)
+            got = drive(port, path, headers, seconds / rounds, clients)
+            measured.cpu[name] += server_cpu(pid) - before
+            measured.samples[name] += got
+            measured.errors[name] += got.errors
+            counts[name] = len(got)
+        for name in targets:
+            measured.ratios[name].append(counts[name] / max(1, counts[baseline]))
+    return measured

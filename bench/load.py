@@ -22,7 +22,7 @@ import statistics
 import threading
 import time
 
-from _serve import drive, figures, free_port, serve, server_cpu
+from _serve import alternate, drive, figures, free_port, serve
 from _setup import django_setup
 
 MODELS = {"object": "list", "data": [{"id": f"llama-{i}", "object": "model"} for i in range(20)]}
@@ -206,25 +206,10 @@ def main() -> None:
     hanging_provider()
     port = free_port()
     server = serve(port, args.workers, args.threads)
-    samples = {name: [] for name in targets}
-    errors = dict.fromkeys(targets, 0)
-    cpu = dict.fromkeys(targets, 0.0)
-    ratios: dict[str, list[float]] = {name: [] for name in targets}
     try:
         for path, headers in targets.values():
             drive(port, path, headers, 1, args.clients)  # warm up
-        each = args.seconds / args.rounds
-        for _ in range(args.rounds):
-            counts = {}
-            for name, (path, headers) in targets.items():
-                before = server_cpu(server.pid)
-                got = drive(port, path, headers, each, args.clients)
-                cpu[name] += server_cpu(server.pid) - before
-                samples[name] += got
-                errors[name] += got.errors
-                counts[name] = len(got)
-            for name in targets:
-                ratios[name].append(counts[name] / max(1, counts["bare JsonResponse"]))
+        measured = alternate(port, server.pid, targets, args.seconds, args.rounds, args.clients)
         hung = while_hanging(port, operator, args.seconds / args.rounds, args.clients, args.hung)
     finally:
         server.terminate()
@@ -239,14 +224,13 @@ def main() -> None:
         f" {'vs bare':>8}"
     )
     for name in targets:
-        rps, p50, p99 = figures(samples[name], args.seconds)
-        per = cpu[name] / max(1, len(samples[name])) * 1000
+        rps, p50, p99 = figures(measured.samples[name], args.seconds)
         goal = "  (goal ≥ 0.7x)" if name in ("connection state", "catalog") else ""
         print(
-            f"{name:18} {rps:7.0f} {p50:7.1f} {p99:7.1f} {errors[name]:7d} {per:10.2f}"
-            f" {statistics.median(ratios[name]):7.2f}x{goal}"
+            f"{name:18} {rps:7.0f} {p50:7.1f} {p99:7.1f} {measured.errors[name]:7d}"
+            f" {measured.cpu_ms(name):10.2f} {measured.ratio(name):7.2f}x{goal}"
         )
-    alone = figures(samples["connection state"], args.seconds)
+    alone = figures(measured.samples["connection state"], args.seconds)
     during = figures(hung, args.seconds / args.rounds)
     print(
         f"\nconnection state while {args.hung} verifications hang on a provider that never "

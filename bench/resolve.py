@@ -14,10 +14,9 @@ DATABASE_URL is set (then a scratch schema there).
 from __future__ import annotations
 
 import argparse
-import statistics
 from urllib.parse import quote
 
-from _serve import drive, figures, free_port, serve, server_cpu
+from _serve import alternate, drive, figures, free_port, serve
 from _setup import django_setup
 
 
@@ -76,25 +75,8 @@ def main() -> None:
         bare = "/api/bench/bare"
         drive(port, resolve, auth, 1, args.clients)  # warm up: imports, connections
         drive(port, bare, auth, 1, args.clients)
-        # Alternating rounds, so a noisy neighbour on a shared machine weighs on both sides.
-        each = args.seconds / args.rounds
-        targets = {"bare JsonResponse": bare, "runtime/resolve": resolve}
-        samples: dict[str, list[float]] = {name: [] for name in targets}
-        cpu = dict.fromkeys(targets, 0.0)
-        ratios = []
-        for _ in range(args.rounds):
-            counts = {}
-            for name, target in targets.items():
-                before = server_cpu(server.pid)
-                got = drive(port, target, auth, each, args.clients)
-                cpu[name] += server_cpu(server.pid) - before
-                samples[name] += got
-                counts[name] = len(got)
-            ratios.append(counts["runtime/resolve"] / counts["bare JsonResponse"])
-        rows = [
-            (name, (*figures(s, args.seconds), cpu[name] / len(s) * 1000))
-            for name, s in samples.items()
-        ]
+        targets = {"bare JsonResponse": (bare, auth), "runtime/resolve": (resolve, auth)}
+        measured = alternate(port, server.pid, targets, args.seconds, args.rounds, args.clients)
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -106,15 +88,17 @@ def main() -> None:
         f"{args.clients} clients; {args.seconds:.0f} s each"
     )
     print(f"{'':20} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'server CPU ms/req':>18}")
-    for name, (rps, p50, p99, cpu_ms) in rows:
-        print(f"{name:20} {rps:8.0f} {p50:8.1f} {p99:8.1f} {cpu_ms:18.2f}")
-    ratio = statistics.median(ratios)
+    for name, latencies in measured.samples.items():
+        rps, p50, p99 = figures(latencies, args.seconds)
+        print(f"{name:20} {rps:8.0f} {p50:8.1f} {p99:8.1f} {measured.cpu_ms(name):18.2f}")
+    ratios = measured.ratios["runtime/resolve"]
     print(
-        f"resolve / bare       {ratio:.2f}x requests/s, median of {args.rounds} alternating rounds "
-        f"({', '.join(f'{r:.2f}' for r in ratios)}; goal ≥ 0.5x)"
+        f"resolve / bare       {measured.ratio('runtime/resolve'):.2f}x requests/s, median of "
+        f"{args.rounds} alternating rounds ({', '.join(f'{r:.2f}' for r in ratios)}; goal ≥ 0.5x)"
     )
+    cpu_ratio = measured.cpu_ms("bare JsonResponse") / measured.cpu_ms("runtime/resolve")
     print(
-        f"                     {rows[0][1][3] / rows[1][1][3]:.2f}x server CPU per request; "
+        f"                     {cpu_ratio:.2f}x server CPU per request; "
         f"{issued:,} issuances audited"
     )
 
