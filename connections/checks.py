@@ -9,6 +9,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from connections.models import Connection, HealthSnapshot, Status
+from connections.rollups import summaries_add
+from connections.signals import check_recorded
 from koda.context import Context
 from providers.base import Provider
 from providers.values import VerificationResult
@@ -22,8 +24,10 @@ def snapshot_record(
     ctx: Context,
     candidate: bool = False,
 ) -> HealthSnapshot:
-    """Write the immutable record of one check (its raw error is already redacted)."""
-    return HealthSnapshot.objects.create(
+    """Write the immutable record of one check (its raw error is already redacted), fold it
+    into the connection's rollups and incidents, and tell the apps above (`check_recorded`).
+    The caller holds the connection's row lock, in a transaction."""
+    snapshot = HealthSnapshot.objects.create(
         provider_id=provider.id,
         connection=connection,
         ok=result.ok,
@@ -38,6 +42,9 @@ def snapshot_record(
         actor=ctx.user if ctx.user is not None and ctx.user.pk is not None else None,
         candidate=candidate,
     )
+    incident = summaries_add(snapshot)
+    check_recorded.send(sender=HealthSnapshot, snapshot=snapshot, incident=incident)
+    return snapshot
 
 
 def next_check_delay(connection: Connection, result: VerificationResult) -> timedelta:

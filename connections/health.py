@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from connections import services
 from connections.models import Connection, HealthSnapshot
+from connections.rollups import summaries_prune
 from koda.context import Context
 from providers.registry import PROVIDERS
 
@@ -116,9 +117,11 @@ def sweep_once(*, concurrency: int = 8, stop: threading.Event | None = None) -> 
 
 def health_prune(*, now=None) -> int:
     """Delete snapshots older than KODA_HEALTH_RETENTION_DAYS, always keeping each provider's
-    latest snapshot and its latest ok one. Deletes in batches; returns how many went."""
+    latest snapshot and its latest ok one, and the rollups and ended incidents as old. Deletes
+    in batches; returns how many snapshots went."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.KODA_HEALTH_RETENTION_DAYS)
+    summaries_prune(cutoff)
     latest = HealthSnapshot.objects.values("provider_id").annotate(keep=Max("id"))
     latest_ok = (
         HealthSnapshot.objects.filter(ok=True).values("provider_id").annotate(keep=Max("id"))

@@ -128,6 +128,62 @@ class HealthSnapshot(models.Model):
         return f"{self.provider_id} {self.outcome} at {self.created_at:%Y-%m-%d %H:%M:%S}"
 
 
+class HealthRollup(models.Model):
+    """The checks of one connection in one time bucket, summed as they are written (the
+    Operations view reads these, never the snapshots). `width` is the bucket's length in
+    seconds (600 for the latency chart, 3600 for the strip and uptime); `bucket` is its start
+    in Unix seconds, so cells of 6 hours or a day are integer divisions of it. Derived: rebuilt
+    from the snapshots by `connections.rollups.summaries_rebuild`."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    width = models.PositiveIntegerField()
+    bucket = models.BigIntegerField()
+    total = models.PositiveIntegerField()
+    ok = models.PositiveIntegerField()
+    latency_sum = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "width", "bucket"], name="rollup_one_per_bucket"
+            )
+        ]
+        indexes = [models.Index(fields=["width", "bucket"], name="rollup_range")]
+
+    def __str__(self) -> str:
+        return f"{self.total} checks from {self.bucket} over {self.width} s"
+
+
+class Incident(models.Model):
+    """A run of failed checks of one connection: it began at the first failed check (whose
+    outcome and message name it) and ended at the next ok one, or is ongoing. Opened and closed
+    as checks are written, under the connection's row lock; at most one is open per connection.
+    Derived like the rollups."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="incidents")
+    outcome = models.CharField(max_length=32)
+    message = models.CharField(max_length=500)
+    began_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-began_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection"],
+                condition=models.Q(ended_at__isnull=True),
+                name="incident_one_open",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["-began_at"], name="incident_recent"),
+            models.Index(fields=["ended_at"], name="incident_ended"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} from {self.began_at:%Y-%m-%d %H:%M}"
+
+
 class JobStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"

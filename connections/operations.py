@@ -7,7 +7,12 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from connections import services
-from connections.operations_data import RANGES, incidents_of, operations_rows
+from connections.operations_data import (
+    INCIDENTS_COUNTED,
+    RANGES,
+    operations_incidents,
+    operations_rows,
+)
 from koda.context import Context, Via
 from koda.rendering import render_page
 from providers.registry import get_provider
@@ -26,12 +31,12 @@ def _range(request: HttpRequest) -> str:
 @require_GET
 def operations(request: HttpRequest) -> HttpResponse:
     span = _range(request)
-    rows = operations_rows(range_id=span)
-    incidents = incidents_of(rows)
+    incidents, total = operations_incidents(range_id=span, limit=INCIDENTS_SHOWN)
     context = {
-        "rows": rows,
-        "incidents": incidents[:INCIDENTS_SHOWN],
-        "incidents_total": len(incidents),
+        "rows": operations_rows(range_id=span),
+        "incidents": incidents,
+        "incidents_total": total,
+        "incidents_counted": INCIDENTS_COUNTED,
         "range": RANGES[span],
         "ranges": RANGES.values(),
     }

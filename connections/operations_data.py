@@ -3,23 +3,24 @@ status strip, uptime over 24 h and 7 d, a latency chart of the last 24 h of chec
 axes, the configuration changes grouped per strip cell, and the incidents (each failing or
 degraded period: when it began and ended, its outcome, how long it lasted).
 
-Six queries whatever the number of connections and snapshots, each returning a bounded number
-of rows (hourly buckets, 10-minute latency points, and only the checks where ok flipped, found
-by the database with a window function); everything else is arithmetic.
+Five queries for the rows and three for the incidents, whatever the number of connections and
+snapshots, each returning a bounded number of rows: they read the rollups and incidents kept as
+checks are written (connections.rollups), never the snapshots; everything else is arithmetic.
 Rendered as server-side SVG (no chart library).
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from django.db.models import Avg, CharField, Count, F, Q, Window
-from django.db.models.functions import Cast, Lag, Substr
+from django.db import connection as db
+from django.db.models import Sum
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
-from connections.models import Connection, HealthSnapshot
+from connections.models import Connection, HealthRollup, Incident
+from connections.rollups import HOUR, TEN_MINUTES, bucket_of
 from connections.selectors import connection_state
 from koda.models import AuditEvent
 from providers.registry import PROVIDERS
@@ -54,6 +55,7 @@ CHANGE_ACTIONS = {
     "login.refresh_failed": "sign-in renewal failed",
 }
 CHART_WIDTH, CHART_HEIGHT, AXIS = 240, 60, 34
+INCIDENTS_COUNTED = 1000
 
 
 def _floor(value: datetime, cell: timedelta) -> datetime:
@@ -73,81 +75,64 @@ def operations_rows(
     if provider_ids is not None:
         conns = conns.filter(provider_id__in=provider_ids)
     conns = list(conns)
+    if not conns:
+        return []
     ids = [c.pk for c in conns]
-    real = HealthSnapshot.objects.filter(candidate=False, connection__in=ids)
+    rollups = HealthRollup.objects.filter(connection__in=ids)
+    first = int(start.timestamp())
 
-    hourly = (  # 1: checks per connection and hour over the range
-        real.filter(created_at__gte=start)
-        .annotate(hour=_text(1, 13))
-        .values("connection_id", "hour")
-        .annotate(total=Count("id"), ok=Count("id", filter=Q(ok=True)))
-    )
     cells: dict[int, dict[int, list[int]]] = {}
-    for bucket in hourly:
-        index = int((_hour(bucket["hour"]) - start) / span.cell)
-        if 0 <= index < span.cells:
-            total_ok = cells.setdefault(bucket["connection_id"], {}).setdefault(index, [0, 0])
-            total_ok[0] += bucket["total"]
-            total_ok[1] += bucket["ok"]
-
-    day, week = now - timedelta(hours=24), now - timedelta(days=7)
-    uptime = {  # 2: uptime over 24 h and 7 d
-        u["connection_id"]: u
-        for u in real.filter(created_at__gte=week)
-        .values("connection_id")
-        .annotate(
-            week_total=Count("id"),
-            week_ok=Count("id", filter=Q(ok=True)),
-            day_total=Count("id", filter=Q(created_at__gte=day)),
-            day_ok=Count("id", filter=Q(created_at__gte=day, ok=True)),
+    cell = int(span.cell.total_seconds())  # a rollup width (WIDTHS holds every range's cell)
+    for conn_id, bucket, total, ok in (  # 1: checks per connection and strip cell
+        rollups.filter(width=cell, bucket__gte=first).values_list(
+            "connection_id", "bucket", "total", "ok"
         )
-    }
-    checks: dict[int, list[tuple[datetime, int, bool]]] = {}
-    for point in (  # 3: the last 24 h in 10-minute points (mean latency; any failure marks it)
-        real.filter(created_at__gte=day)
-        .annotate(
-            hour=_text(1, 13),
-            tenth=_text(15, 1),
-        )
-        .values("connection_id", "hour", "tenth")
-        .annotate(latency=Avg("latency_ms"), failed=Count("id", filter=Q(ok=False)))
-        .order_by("connection_id", "hour", "tenth")
     ):
-        at = _hour(point["hour"]) + timedelta(minutes=10 * int(point["tenth"]) + 5)
-        checks.setdefault(point["connection_id"], []).append(
-            (at, round(point["latency"] or 0), not point["failed"])
+        cells.setdefault(conn_id, {})[(bucket - first) // cell] = [total, ok]
+
+    week = {  # 2: uptime over 7 d (to the hour)
+        conn_id: (total, ok)
+        for conn_id, total, ok in rollups.filter(
+            width=HOUR, bucket__gte=bucket_of(now - timedelta(days=7), HOUR)
         )
-    sequence: dict[int, list[tuple[datetime, bool, str]]] = {}
-    transitions = (  # 4: only the checks where ok flips (the database compares neighbours)
-        real.filter(created_at__gte=start)
-        .annotate(
-            before=Window(
-                Lag("ok"), partition_by=[F("connection_id")], order_by=[F("created_at"), F("id")]
-            )
+        .values("connection_id")
+        .annotate(total=Sum("total"), ok=Sum("ok"))
+        .values_list("connection_id", "total", "ok")
+    }
+    checks: dict[int, list[tuple[int, int, bool]]] = {}  # (Unix seconds, latency, ok)
+    day: dict[int, list[int]] = {}  # uptime over 24 h (to ten minutes), from the same rows
+    points = (  # 3: the last 24 h in 10-minute points (integers only: read as they come)
+        rollups.filter(
+            width=TEN_MINUTES, bucket__gte=bucket_of(now - timedelta(hours=24), TEN_MINUTES)
         )
-        .filter(Q(before__isnull=True, ok=False) | (Q(before__isnull=False) & ~Q(before=F("ok"))))
-        .order_by("connection_id", "created_at", "id")
-        .values_list("connection_id", "created_at", "ok", "outcome")
+        .order_by("connection_id", "bucket")
+        .values_list("connection_id", "bucket", "total", "ok", "latency_sum")
     )
-    for conn_id, at, ok, outcome in transitions:
-        sequence.setdefault(conn_id, []).append((at, ok, outcome))
+    with db.cursor() as cursor:
+        cursor.execute(*points.query.sql_with_params())
+        points = cursor.fetchall()
+    for conn_id, bucket, total, ok, latency in points:
+        checks.setdefault(conn_id, []).append(
+            (bucket + TEN_MINUTES // 2, round(latency / total), ok == total)
+        )
+        counts = day.setdefault(conn_id, [0, 0])
+        counts[0] += total
+        counts[1] += ok
     changes: dict[str, list[dict]] = {}
-    for change in AuditEvent.objects.filter(  # 5: configuration changes on the timeline
+    for change in AuditEvent.objects.filter(  # 4: configuration changes on the timeline
         created_at__gte=start,
         action__in=CHANGE_ACTIONS,
         target__in=[f"provider:{c.provider_id}" for c in conns],
     ).values("target", "action", "created_at", "actor_label"):
         changes.setdefault(change["target"], []).append(change)
 
+    labels = [f"{start + span.cell * i:%m-%d %H:%M} UTC" for i in range(span.cells)]
     rows = []
-    for conn in conns:  # (6 is the connection list itself)
+    for conn in conns:  # (5 is the connection list itself)
         provider = PROVIDERS.get(conn.provider_id)
         if provider is None:
             continue
-        strip = [
-            _cell(i, start + span.cell * i, span, cells.get(conn.pk, {}).get(i))
-            for i in range(span.cells)
-        ]
+        strip = _strip(labels, cells.get(conn.pk, {}))
         rows.append(
             {
                 "provider": provider.describe(),
@@ -167,37 +152,61 @@ def operations_rows(
                     key=lambda c: c["at"],
                     reverse=True,
                 ),
-                "uptime": _uptime(uptime.get(conn.pk)),
+                "uptime": {"24h": _share(day.get(conn.pk)), "7d": _share(week.get(conn.pk))},
                 "chart": _chart(checks.get(conn.pk, []), now),
-                "incidents": _incidents(sequence.get(conn.pk, []), now),
             }
         )
     return rows
 
 
-def incidents_of(rows: list[dict]) -> list[dict]:
-    """Every row's incidents, each with its provider: the ongoing ones first, then newest
-    first."""
-    found = [{**i, "provider": r["provider"]} for r in rows for i in r["incidents"]]
-    return sorted(found, key=lambda i: (i["ended"] is None, i["began"]), reverse=True)
+def operations_incidents(
+    *, range_id: str = "24h", now: datetime | None = None, limit: int = 50
+) -> tuple[list[dict], int]:
+    """The incidents of the range (ongoing, or ended within it): the ongoing ones first, then
+    the latest others up to `limit` in all, newest first; and how many there are in all (the
+    ended ones counted up to INCIDENTS_COUNTED). Three queries whatever the history."""
+    span = RANGES.get(range_id, RANGES["24h"])
+    now = now or timezone.now()
+    start = _floor(now, span.cell) - span.cell * (span.cells - 1)
+    known = Incident.objects.select_related("connection").only(
+        "outcome", "message", "began_at", "ended_at", "connection__provider_id"
+    )
+    ongoing = list(known.filter(ended_at=None).order_by("-began_at"))
+    ended = known.filter(ended_at__gte=start)
+    found = ongoing + list(ended.order_by("-began_at")[: max(0, limit - len(ongoing))])
+    shown = []
+    for incident in found:
+        provider = PROVIDERS.get(incident.connection.provider_id)
+        if provider is None:
+            continue
+        shown.append(
+            {
+                "provider": provider.describe(),
+                "began": incident.began_at,
+                "ended": incident.ended_at,
+                "outcome": incident.outcome,
+                "message": incident.message,
+                "duration": (incident.ended_at or now) - incident.began_at,
+            }
+        )
+    # Counted up to a bound: "the 50 latest of more than 1000" says enough, and counting a
+    # flapping provider's tens of thousands costs what the rest of the page does.
+    return shown, len(ongoing) + ended[: INCIDENTS_COUNTED + 1].count()
 
 
-def _text(start: int, length: int):
-    """Part of a check's time as text (`YYYY-MM-DD HH` is 1-13, the tens of minutes 15): the
-    database groups by it natively, where TruncHour runs a Python function per row on SQLite.
-    Both databases give the UTC text (Django keeps PostgreSQL sessions in UTC)."""
-    return Substr(Cast("created_at", CharField()), start, length)
-
-
-@functools.lru_cache(maxsize=2048)  # a few dozen distinct hours per page, thousands of rows
-def _hour(text: str) -> datetime:
-    return datetime(int(text[:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), tzinfo=UTC)
-
-
-def _cell(index: int, at: datetime, span: Range, counts: list[int] | None) -> dict:
-    total, ok = counts or (0, 0)
-    state = "none" if not total else "ok" if ok == total else "failing" if ok == 0 else "mixed"
-    return {"index": index, "at": at, "x": index * 10, "state": state, "total": total, "ok": ok}
+def _strip(labels: list[str], counts: dict[int, list[int]]) -> SafeString:
+    """The strip's cells as SVG, each with its time and counts as a tooltip. Built here, not in
+    the template: a page has hundreds of cells, and every value is a number or a fixed word."""
+    parts = []
+    for index, label in enumerate(labels):
+        total, ok = counts.get(index, (0, 0))
+        state = "none" if not total else "ok" if ok == total else "failing" if ok == 0 else "mixed"
+        tip = f"{ok} of {total} checks ok" if total else "no checks"
+        parts.append(
+            f'<rect x="{index * 10}" y="4" width="9" height="14" class="cell-{state}">'
+            f"<title>{label}: {tip}</title></rect>"
+        )
+    return mark_safe("".join(parts))  # noqa: S308 (numbers, times and fixed words only)
 
 
 def _marks(changes: list[dict], start: datetime, span: Range) -> list[dict]:
@@ -223,39 +232,38 @@ def _marks(changes: list[dict], start: datetime, span: Range) -> list[dict]:
     return marks
 
 
-def _uptime(counts: dict | None) -> dict:
-    def share(ok: int, total: int) -> float | None:
-        return round(100 * ok / total, 1) if total else None
-
-    if not counts:
-        return {"24h": None, "7d": None}
-    return {
-        "24h": share(counts["day_ok"], counts["day_total"]),
-        "7d": share(counts["week_ok"], counts["week_total"]),
-    }
+def _share(counts) -> float | None:
+    """The percentage of ok checks in (total, ok), or None without checks."""
+    return round(100 * counts[1] / counts[0], 1) if counts and counts[0] else None
 
 
-def _chart(checks: list[tuple[datetime, int, bool]], now: datetime) -> dict | None:
-    """A latency chart of the last 24 h: points at their time, a y axis from 0 to the highest
-    latency (rounded up), x ticks every 6 hours; failed checks marked."""
+def _chart(checks: list[tuple[int, int, bool]], now: datetime) -> dict | None:
+    """A latency chart of the last 24 h: points at their time (Unix seconds), a y axis from 0
+    to the highest latency (rounded up), x ticks every 6 hours; failed checks marked."""
     if not checks:
         return None
     top = max(latency for _, latency, _ in checks) or 1
     scale = _nice(top)
     plot = CHART_WIDTH - AXIS
-    start = now - timedelta(hours=24)
-
-    def x(at: datetime) -> float:
-        return AXIS + plot * max(0.0, (at - start).total_seconds()) / 86400
+    start, kx = now.timestamp() - 86400, plot / 86400
+    base, ky = CHART_HEIGHT - 12, (CHART_HEIGHT - 18) / scale
 
     def y(latency: int) -> float:
-        return CHART_HEIGHT - 12 - (CHART_HEIGHT - 18) * latency / scale
+        return base - ky * latency
 
+    # One pass over the points (a page has thousands); numbers only, so marked safe as SVG.
+    at_xy = [(AXIS + kx * max(0.0, at - start), base - ky * lat, ok) for at, lat, ok in checks]
     return {
-        "points": " ".join(f"{x(at):.1f},{y(lat):.1f}" for at, lat, _ in checks),
-        "failures": [
-            {"x": round(x(at), 1), "y": round(y(lat), 1)} for at, lat, ok in checks if not ok
-        ],
+        "points": mark_safe(" ".join([f"{px:.1f},{py:.1f}" for px, py, _ in at_xy])),  # noqa: S308
+        "failures": mark_safe(  # noqa: S308
+            "".join(
+                [
+                    f'<circle cx="{px:.1f}" cy="{py:.1f}" r="2.5" class="failed"/>'
+                    for px, py, ok in at_xy
+                    if not ok
+                ]
+            )
+        ),
         "top": scale,
         "top_y": round(y(scale), 1),
         "zero_y": round(y(0), 1),
@@ -276,23 +284,3 @@ def _nice(value: int) -> int:
             if m * step >= value:
                 return m * step
         step *= 10
-
-
-def _incidents(transitions: list[tuple[datetime, bool, str]], now: datetime) -> list[dict]:
-    """Each failing or degraded period from the checks where ok flipped: it began at its first
-    failed check (whose outcome it is named by) and ended at the next ok check, or is ongoing.
-    A period already running when the range began starts at the range's first check."""
-    found, began = [], None
-    for at, ok, outcome in transitions:
-        if not ok and began is None:
-            began = (at, outcome)
-        elif ok and began is not None:
-            found.append(_incident(began, at, at))
-            began = None
-    if began is not None:
-        found.append(_incident(began, None, now))
-    return list(reversed(found))
-
-
-def _incident(began: tuple[datetime, str], ended: datetime | None, until: datetime) -> dict:
-    return {"began": began[0], "ended": ended, "outcome": began[1], "duration": until - began[0]}

@@ -1,4 +1,7 @@
-"""What connections asks the apps above it, without importing them (the house runs one way).
+"""What connections tells and asks the apps above it, without importing them (the house runs
+one way).
+
+`check_recorded` is sent after each check is recorded (notifications listen).
 
 `dependents` is sent before a change that agents may rely on (a disconnect, a new default model);
 each receiver answers a list of `{"agent", "name", "role", "now", "then", "effect"}` (`now` and
@@ -14,6 +17,10 @@ from connections.models import Connection
 from providers.base import Provider
 
 dependents = Signal()
+# Sent when a check has been recorded, inside its transaction and under the connection's row
+# lock: `snapshot` (a candidate's when a new credential was refused) and `incident`, the run of
+# failed checks it opened, continued or ended (None for an ok check outside one).
+check_recorded = Signal()
 # Sent before a provider is removed: each receiver answers `{"agent", "name", "where"}` for every
 # policy that names the provider (`where`: "roles.triage", "allowed_providers", "fallback_order").
 references = Signal()

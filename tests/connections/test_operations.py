@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from connections.models import Connection, HealthSnapshot, Status
+from connections.rollups import summaries_rebuild
 from koda.audit import audit_record
 from koda.context import Actor, ActorKind, Context, Via
 from tests.conftest import assert_error, make_connection
@@ -66,6 +67,7 @@ def make_history(
         HealthSnapshot.objects.filter(pk=snap.pk).update(
             created_at=now - timedelta(minutes=10 * (checks - i))
         )
+    summaries_rebuild([conn.pk])  # the snapshots were written directly, back-dated
     return conn
 
 
@@ -81,6 +83,7 @@ def snapshot_at(connection, at, ok: bool, failure: str) -> None:
         latency_ms=120 if ok else 900,
     )
     HealthSnapshot.objects.filter(pk=snap.pk).update(created_at=at)
+    summaries_rebuild([connection.pk])
 
 
 def test_it_reports_health_newest_first_with_uptime(api):
@@ -137,9 +140,9 @@ def test_operations_costs_the_same_whatever_the_number_of_connections(operator_c
     for pid in PROVIDER_IDS[:2]:
         make_history(pid, checks=5)
     small = count_queries(lambda: operator_client.get("/operations/"))
-    # session, user, banner; connections, hourly buckets, uptime, 24 h of checks, the range's
-    # checks in order (incidents), audit marks
-    assert small <= 9
+    # session, user, banner; connections, strip cells, uptime, 24 h of points, audit marks;
+    # incidents ongoing, the latest ended, and their count
+    assert small <= 11
     for pid in PROVIDER_IDS[2:]:
         make_history(pid, checks=40, failing_from=30)
     large = count_queries(lambda: operator_client.get("/operations/"))
@@ -274,6 +277,7 @@ def test_a_flapping_provider_shows_its_latest_incidents_and_says_how_many_more(o
         HealthSnapshot.objects.filter(pk=pk[0]).update(
             created_at=now - timedelta(minutes=5 * (len(pattern) - i))
         )
+    summaries_rebuild([connection.pk])
     # Mistral has been failing for 11 hours: older than every Groq flap, and still shown.
     mistral = make_connection("mistral", api_key="m" * 32, status=Status.FAILING)
     for hours, ok in [(12, True), (11, False), (0, False)]:
@@ -287,3 +291,32 @@ def test_a_flapping_provider_shows_its_latest_incidents_and_says_how_many_more(o
     assert "Mistral" in rows[1] and "ongoing" in rows[1] and "billing" in rows[1]
     assert all("ongoing" not in row for row in rows[2:])
     assert 'data-testid="incidents-more"' in html and "50 latest of 61 incidents" in html
+
+
+def test_operations_counts_incidents_up_to_a_bound(operator_client):
+    """Counting a flapping provider's tens of thousands of incidents would cost what the rest
+    of the page does: past the bound the page says "more than"."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from connections.models import Incident
+    from connections.operations_data import INCIDENTS_COUNTED
+
+    connection = make_connection("groq", api_key="gsk_" + "b" * 40, status=Status.VERIFIED)
+    now = timezone.now()
+    Incident.objects.bulk_create(
+        Incident(
+            connection=connection,
+            outcome="timeout",
+            message="m",
+            began_at=now - timedelta(seconds=30 * i + 20),
+            ended_at=now - timedelta(seconds=30 * i),
+        )
+        for i in range(INCIDENTS_COUNTED + 1)
+    )
+    html = operator_client.get("/operations/").content.decode()
+    assert f"50 latest of more than {INCIDENTS_COUNTED} incidents" in html
+    Incident.objects.filter(pk__in=Incident.objects.values("pk")[:2]).delete()
+    html = operator_client.get("/operations/").content.decode()
+    assert f"50 latest of {INCIDENTS_COUNTED - 1} incidents" in html
