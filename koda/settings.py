@@ -119,6 +119,26 @@ KODA_OPERATOR_USERNAME = env.str("KODA_OPERATOR_USERNAME", "")
 KODA_OPERATOR_PASSWORD = env.str("KODA_OPERATOR_PASSWORD", "")
 # How many reverse proxies sit in front (client address for the audit trail and log-in throttling).
 KODA_TRUSTED_PROXY_HOPS = env.int("KODA_TRUSTED_PROXY_HOPS", 0)
+
+# Notifications (issue 15). Links in them point at KODA_PUBLIC_URL (how operators reach Koda).
+KODA_PUBLIC_URL = env.str("KODA_PUBLIC_URL", "http://localhost:8000").rstrip("/")
+# A degraded connection (transient outcomes) is reported once it has lasted this long; failing
+# ones (a refused key, a billing block) at once.
+KODA_NOTIFY_DEGRADED_AFTER_SECONDS = env.int("KODA_NOTIFY_DEGRADED_AFTER_SECONDS", 900)
+# A failed delivery is tried again this many times, after this many seconds, doubling each time
+# (capped at an hour).
+KODA_NOTIFY_RETRIES = env.int("KODA_NOTIFY_RETRIES", 4)
+KODA_NOTIFY_RETRY_SECONDS = env.float("KODA_NOTIFY_RETRY_SECONDS", 30.0)
+# Email channels: Django's SMTP backend, set from the environment.
+EMAIL_BACKEND = env.str("KODA_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env.str("KODA_SMTP_HOST", "localhost")
+EMAIL_PORT = env.int("KODA_SMTP_PORT", 25)
+EMAIL_HOST_USER = env.str("KODA_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = env.str("KODA_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = env.bool("KODA_SMTP_STARTTLS", False)
+EMAIL_USE_SSL = env.bool("KODA_SMTP_SSL", False)
+EMAIL_TIMEOUT = env.int("KODA_SMTP_TIMEOUT_SECONDS", 10)
+DEFAULT_FROM_EMAIL = env.str("KODA_EMAIL_FROM", "Koda <koda@localhost>")
 if KODA_TRUSTED_PROXY_HOPS < 0:
     raise ImproperlyConfigured("KODA_TRUSTED_PROXY_HOPS must be 0 or more")
 if KODA_HEALTH_INTERVAL_SECONDS < 1 or KODA_HEALTH_RETENTION_DAYS < 1:
@@ -148,6 +168,7 @@ INSTALLED_APPS = [
     "providers",
     "connections",
     "agents",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -315,6 +336,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("KODA_LOG_LEVEL", "INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},
+        # urllib3 logs each request's URL at DEBUG, and a webhook's URL (a Slack one above all)
+        # is its credential: whatever KODA_LOG_LEVEL says, only its warnings are logged.
+        "urllib3": {"level": "WARNING"},
         # Django's default config gives "django" a console handler of its own in DEBUG, which
         # prints every record a second time, past the redacting filter: one handler, ours.
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},

@@ -22,8 +22,10 @@ urlpatterns = [
     # resolution tries patterns in order.
     path(API, include("agents.api_urls")),
     path(API, include("connections.api_urls")),
+    path(API, include("notifications.api_urls")),
     # Last: the OpenAPI document, then a JSON 404 for any API path no app claims.
     path(API, include("koda.api_urls")),
     path("", include("agents.urls")),
     path("", include("connections.urls")),
+    path("", include("notifications.urls")),
 ]

@@ -110,13 +110,15 @@ def probe(
     headers: dict[str, str] | None = None,
     json_body: Any = None,
     form_body: dict[str, str] | None = None,
+    raw_body: bytes | None = None,
     secrets: tuple[str, ...] = (),
     local: bool = False,
     timeout: float | None = None,
     issues_secrets: bool = False,
 ) -> ProbeResponse:
     """Make one request under the egress policy. Raises EgressRefused or TransportFailed.
-    The body is `json_body` as JSON or `form_body` form-encoded (OAuth token endpoints).
+    The body is `json_body` as JSON, `form_body` form-encoded (OAuth token endpoints), or
+    `raw_body` as given (a signed webhook: the bytes signed are the bytes sent).
     `issues_secrets`: the answer carries new secrets (a token endpoint's tokens): its `json` is
     read from the body as sent, while `text` (what may be shown or stored) is still redacted."""
     addresses = check_destination(url, local=local)
@@ -136,7 +138,7 @@ def probe(
             url,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
             json=json_body,
-            data=form_body,
+            data=form_body if raw_body is None else raw_body,
             timeout=(timeout, timeout),
             allow_redirects=False,
             stream=True,

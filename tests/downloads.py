@@ -9,17 +9,13 @@ import hashlib
 import io
 import json
 import os
-import signal
-import subprocess
-import sys
 import zipfile
 from dataclasses import replace
 from pathlib import Path
 
-from django.db import connection as db
-
 from providers import model_catalog
 from providers.model_catalog import ModelFile
+from tests.worker import TaskWorker
 
 VOICES = ("af_heart", "am_michael", "bf_emma")
 
@@ -74,55 +70,14 @@ def load(path: Path) -> dict[str, dict]:
     return json.loads(path.read_text())
 
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def database_url() -> str:
-    s = db.settings_dict
-    if db.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    return f"postgres://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
-
-
-class Worker:
-    """`db_worker` in its own process, sharing this test's database, models dir and mirror."""
+class Worker(TaskWorker):
+    """The worker, sharing this test's models dir, mirror and generated catalog."""
 
     def __init__(self, catalog: Path, settings, log: Path) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-        env.update(
-            DJANGO_SETTINGS_MODULE="tests.settings",
-            DATABASE_URL=database_url(),
+        super().__init__(
+            log,
             KODA_MODELS_DIR=str(settings.KODA_MODELS_DIR),
             KODA_MODEL_MIRROR_URL=settings.KODA_MODEL_MIRROR_URL,
             # The generated files' sizes and checksums, as an operator states a mirror's.
             KODA_MODEL_CATALOG_FILE=str(catalog),
-            KODA_ENV_FILE="",
         )
-        self.log = log
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "manage.py",
-                "db_worker",
-                "--interval",
-                "0.1",
-                "--no-startup-delay",
-                "--no-reload",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log.open("a"),
-            stderr=subprocess.STDOUT,
-        )
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()

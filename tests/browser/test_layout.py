@@ -11,6 +11,7 @@ from django.utils import timezone
 from agents.services import agent_create, policy_set
 from connections.models import HealthSnapshot, Status
 from koda.context import Context
+from notifications.models import Channel, Delivery
 from providers.models import CustomProvider
 from providers.registry import PROVIDERS
 from tests.browser.conftest import log_in
@@ -34,6 +35,8 @@ PAGES = [
     "/agents/support-bot/",
     "/downloads/",
     "/tokens/",
+    "/notifications/",
+    "/notifications/7/",
     "/admin/",
     "/admin/koda/auditevent/",
 ]
@@ -71,6 +74,26 @@ def house(operator):
         id="lab-vllm", name="Lab vLLM", preset="vllm", base_url="http://127.0.0.1:8000/v1"
     )
     PROVIDERS.reload()
+    hook = Channel.objects.create(
+        pk=7,
+        kind="webhook",
+        name="On-call webhook with a rather long name for a phone",
+        url_hint="https://hooks.example.com/…k0da",
+        events=["failing", "degraded", "recovered", "rotation_refused", "key_age"],
+        failing_since=now,
+        last_error="answered 503: the receiver is down for maintenance until further notice",
+    )
+    Channel.objects.create(kind="email", name="Ops", to="ops@example.com, oncall@example.com")
+    for attempt in (1, 2, 3):
+        Delivery.objects.create(
+            channel=hook,
+            event_kind="failing",
+            attempt=attempt,
+            ok=False,
+            status_code=503,
+            error="answered 503: the receiver is down for maintenance until further notice",
+            retry_at=now if attempt < 3 else None,
+        )
     ctx = Context.command("tests")
     agent = agent_create(slug="support-bot", name="Support bot", ctx=ctx)
     policy_set(agent=agent, data={"fallback_order": ["openrouter", "openai"]}, ctx=ctx)

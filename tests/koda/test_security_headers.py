@@ -36,7 +36,15 @@ def test_anonymous_answers_carry_the_headers(client, path):
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/providers/openai/", "/operations/", "/agents/", "/tokens/", "/admin/"],
+    [
+        "/",
+        "/providers/openai/",
+        "/operations/",
+        "/agents/",
+        "/tokens/",
+        "/notifications/",
+        "/admin/",
+    ],
 )
 def test_pages_carry_the_headers(operator_client, path):
     response = operator_client.get(path)

@@ -1,0 +1,135 @@
+"""Events from real checks, delivered to a real webhook receiver on 127.0.0.1: one notification
+per incident and one on recovery, never one per sweep; signed; naming the provider by its
+display name, with outcome, message, remedy and a link, and never the key."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import responses
+from django.utils import timezone
+
+from connections import services
+from connections.models import Connection, Status
+from koda.context import Context
+from notifications import services as channels
+from notifications.models import Delivery, Event
+from providers.registry import PROVIDERS
+from providers.values import AuthMethod, Credential
+from tests.conftest import make_connection
+from tests.fake_provider import INVALID, MODELS
+
+pytestmark = pytest.mark.django_db(transaction=True)
+GROQ = "https://api.groq.com/openai/v1/models"
+KEY = "gsk_" + "N0t1fy" * 8
+START = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    now = [START]
+    monkeypatch.setattr(timezone, "now", lambda: now[0])
+    return now
+
+
+@pytest.fixture
+def groq(receiver, immediate):
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add_passthru(receiver.url(""))
+        mock.add("GET", GROQ, json=MODELS)
+        make_connection("groq", api_key=KEY, status=Status.VERIFIED)
+        yield mock
+
+
+def webhook(receiver, events=None):
+    saved = channels.channel_save(
+        data={"kind": "webhook", "name": "on-call", "url": receiver.url(), "events": events},
+        ctx=Context.command("tests"),
+    )
+    return saved.channel, saved.signing_secret
+
+
+def sweep(mock, status: int, clock=None, minutes: int = 5) -> None:
+    body = MODELS if status == 200 else INVALID if status == 401 else {"error": "busy"}
+    mock.replace("GET", GROQ, json=body, status=status)
+    services.connection_verify(provider=PROVIDERS["groq"], ctx=Context.sweep())
+    if clock is not None:
+        clock[0] += timedelta(minutes=minutes)
+
+
+def test_a_failing_incident_is_told_once_and_its_recovery_once(groq, receiver):
+    channel, secret = webhook(receiver)
+    for status in (200, 401, 401, 401, 401, 200, 200, 200):
+        sweep(groq, status)
+    assert receiver.events() == ["failing", "recovered"]
+    failing, recovered = receiver.received
+    assert all(r.signed_by(secret) for r in receiver.received)
+    assert not failing.signed_by("another secret")
+    assert failing.headers["content-type"] == "application/json"
+    assert failing.headers["x-koda-event"] == "failing"
+    body = failing.json
+    assert body["provider"] == {"id": "groq", "name": "Groq"}
+    assert body["outcome"] == "invalid_credentials" and body["message"] and body["remedy"]
+    assert body["url"] == "http://localhost:8000/providers/groq/"
+    assert body["incident"]["began_at"] and body["incident"]["ended_at"] is None
+    assert recovered.json["incident"]["ended_at"] and "recovered" in recovered.json["title"]
+    for raw in (r.body.decode() for r in receiver.received):
+        assert KEY not in raw and KEY[-12:] not in raw
+    log = list(Delivery.objects.order_by("created_at").values_list("event_kind", "ok", "attempt"))
+    assert log == [("failing", True, 1), ("recovered", True, 1)]
+    channel.refresh_from_db()
+    assert channel.failing_since is None and channel.last_delivered_at is not None
+
+
+def test_degraded_is_told_only_once_it_lasted_and_a_blip_is_not_told_at_all(
+    groq, receiver, clock, settings
+):
+    settings.KODA_NOTIFY_DEGRADED_AFTER_SECONDS = 900
+    webhook(receiver)
+    for status in (503, 503, 200):  # ten minutes degraded: below the threshold, never told
+        sweep(groq, status, clock)
+    assert receiver.events() == []
+    for status in (503, 503, 503, 503, 503, 503):  # 25 minutes degraded
+        sweep(groq, status, clock)
+    assert receiver.events() == ["degraded"]
+    assert "degraded for 15 minutes" in receiver.received[0].json["title"]
+    sweep(groq, 401, clock)  # then a refused key: worse news, told
+    sweep(groq, 401, clock)
+    sweep(groq, 200, clock)
+    assert receiver.events() == ["degraded", "failing", "recovered"]
+    assert Event.objects.count() == 3
+
+
+def test_a_channel_hears_only_the_events_it_chose(groq, receiver):
+    webhook(receiver, events=["recovered"])
+    for status in (401, 401, 200):
+        sweep(groq, status)
+    assert receiver.events() == ["recovered"]
+
+
+def test_a_refused_new_key_is_told_and_the_stored_one_kept(groq, receiver):
+    webhook(receiver)
+    groq.replace("GET", GROQ, json=INVALID, status=401)
+    services.connection_configure_credential(
+        provider=PROVIDERS["groq"],
+        credential=Credential(AuthMethod.API_KEY, {}, {"api_key": "gsk_" + "R3fused" * 7}),
+        ctx=Context.command("tests"),
+    )
+    assert receiver.events() == ["rotation_refused"]
+    body = receiver.received[0].json
+    assert body["outcome"] == "invalid_credentials" and "refused" in body["title"]
+    assert "R3fused" not in receiver.received[0].body.decode()
+    assert Connection.objects.get().credential == Credential(
+        AuthMethod.API_KEY, {}, {"api_key": KEY}
+    )
+
+
+def test_a_key_past_the_rotation_age_is_told_once(groq, receiver, settings):
+    settings.KODA_KEY_ROTATION_DAYS = 30
+    Connection.objects.update(credential_stored_at=timezone.now() - timedelta(days=45))
+    webhook(receiver)
+    for _ in range(3):
+        sweep(groq, 200)
+    assert receiver.events() == ["key_age"]
+    assert "older than 30 days" in receiver.received[0].json["title"]
