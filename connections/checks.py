@@ -23,10 +23,14 @@ def snapshot_record(
     result: VerificationResult,
     ctx: Context,
     candidate: bool = False,
+    refused: bool = False,
+    models_before: list[str] | None = None,
 ) -> HealthSnapshot:
     """Write the immutable record of one check (its raw error is already redacted), fold it
     into the connection's rollups and incidents, and tell the apps above (`check_recorded`).
-    The caller holds the connection's row lock, in a transaction."""
+    The caller holds the connection's row lock, in a transaction. `refused`: a new credential
+    was refused while one is stored (a failed rotation); `models_before`: the connection's
+    model ids before this check, where the check may have changed them."""
     snapshot = HealthSnapshot.objects.create(
         provider_id=provider.id,
         connection=connection,
@@ -43,7 +47,13 @@ def snapshot_record(
         candidate=candidate,
     )
     incident = summaries_add(snapshot)
-    check_recorded.send(sender=HealthSnapshot, snapshot=snapshot, incident=incident)
+    check_recorded.send(
+        sender=HealthSnapshot,
+        snapshot=snapshot,
+        incident=incident,
+        refused=refused,
+        models_before=models_before,
+    )
     return snapshot
 
 

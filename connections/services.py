@@ -133,6 +133,7 @@ def connection_configure_credential(
             provider_id=provider.id
         ).first() or Connection(provider_id=provider.id)
         before = _public(connection) if connection.pk else {}
+        models_before = connection.model_ids if connection.pk else None
         connection.auth_method = credential.method
         connection.config = {name: value for name, value in values.items() if value}
         connection.secrets = credential.secrets or None
@@ -144,7 +145,13 @@ def connection_configure_credential(
         if connection.default_model not in connection.model_ids:
             connection.default_model = ""
         connection.save()
-        snapshot_record(provider=provider, connection=connection, result=result, ctx=ctx)
+        snapshot_record(
+            provider=provider,
+            connection=connection,
+            result=result,
+            ctx=ctx,
+            models_before=models_before,
+        )
         audit_record(
             ctx=ctx,
             action="connection.configure",
@@ -162,7 +169,12 @@ def _record_refused(
     with transaction.atomic():
         existing = _locked(provider)
         snapshot_record(
-            provider=provider, connection=existing, result=result, ctx=ctx, candidate=True
+            provider=provider,
+            connection=existing,
+            result=result,
+            ctx=ctx,
+            candidate=True,
+            refused=existing is not None,
         )
         audit_record(
             ctx=ctx,
@@ -199,11 +211,17 @@ def connection_verify(*, provider: Provider, ctx: Context) -> tuple[Connection, 
         # The credential may have been replaced while the check ran: do not pin this result on
         # a credential it was not about.
         still_same = current.credential == credential
+        models_before = current.model_ids
         if still_same:
             check_apply(current, result)
             current.save(update_fields=CHECK_FIELDS)
         snapshot_record(
-            provider=provider, connection=current, result=result, ctx=ctx, candidate=not still_same
+            provider=provider,
+            connection=current,
+            result=result,
+            ctx=ctx,
+            candidate=not still_same,
+            models_before=models_before,
         )
         if ctx.via != Via.SWEEP:  # scheduled checks leave snapshots, not audit events
             audit_record(

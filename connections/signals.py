@@ -18,8 +18,10 @@ from providers.base import Provider
 
 dependents = Signal()
 # Sent when a check has been recorded, inside its transaction and under the connection's row
-# lock: `snapshot` (a candidate's when a new credential was refused) and `incident`, the run of
-# failed checks it opened, continued or ended (None for an ok check outside one).
+# lock: `snapshot`; `incident`, the run of failed checks it opened, continued or ended (None for
+# an ok check outside one); `refused`, true when the check was of a new credential that was
+# refused while another is stored; `models_before`, the model ids the connection offered
+# before the check (None where the check cannot change them).
 check_recorded = Signal()
 # Sent before a provider is removed: each receiver answers `{"agent", "name", "where"}` for every
 # policy that names the provider (`where`: "roles.triage", "allowed_providers", "fallback_order").

@@ -66,6 +66,9 @@ class Event(models.Model):
     )
     body = models.JSONField()  # what every channel is sent (no secret, ever)
     created_at = models.DateTimeField(auto_now_add=True)
+    # For a condition that can come back (an agent role without a candidate): when it ended, so
+    # the next time it happens is a new event.
+    resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

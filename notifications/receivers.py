@@ -9,5 +9,5 @@ from notifications.events import events_from_check
 
 
 @receiver(check_recorded, dispatch_uid="notifications.check_recorded")
-def _on_check(sender, *, snapshot, incident, **kwargs) -> None:
-    events_from_check(snapshot, incident)
+def _on_check(sender, *, snapshot, incident, refused, models_before, **kwargs) -> None:
+    events_from_check(snapshot, incident, refused=refused, models_before=models_before)

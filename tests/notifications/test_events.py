@@ -133,3 +133,52 @@ def test_a_key_past_the_rotation_age_is_told_once(groq, receiver, settings):
         sweep(groq, 200)
     assert receiver.events() == ["key_age"]
     assert "older than 30 days" in receiver.received[0].json["title"]
+
+
+def support_bot(model: str = "llama-3.3-70b-versatile"):
+    from agents.services import agent_create, policy_set
+
+    ctx = Context.command("tests")
+    agent = agent_create(slug="support-bot", name="Support bot", ctx=ctx)
+    policy_set(
+        agent=agent, data={"roles": {"triage": {"provider": "groq", "model": model}}}, ctx=ctx
+    )
+    return agent
+
+
+def test_a_model_in_use_that_the_provider_stops_offering_is_told_once(groq, receiver):
+    sweep(groq, 200)  # the model list is known
+    support_bot()
+    Connection.objects.update(default_model="llama-3.1-8b-instant")
+    webhook(receiver, events=["model_drift"])
+    fewer = {"object": "list", "data": [m for m in MODELS["data"] if "70b" not in m["id"]]}
+    for _ in range(3):
+        groq.replace("GET", GROQ, json=fewer)
+        services.connection_verify(provider=PROVIDERS["groq"], ctx=Context.sweep())
+    assert receiver.events() == ["model_drift"]
+    body = receiver.received[0].json
+    assert body["model"] == "llama-3.3-70b-versatile"
+    assert body["used_by"] == ["Support bot (triage)"]
+    assert body["title"] == (
+        "Groq no longer offers llama-3.3-70b-versatile, used by Support bot (triage)"
+    )
+    # Its role has nothing else to use: that is told too (to channels that chose it), once.
+    (left,) = Event.objects.filter(kind="no_candidate")
+    assert "no longer offers the model" in left.body["skipped"]
+
+
+def test_an_agent_role_left_without_a_candidate_is_told_once_per_outage(groq, receiver):
+    sweep(groq, 200)
+    support_bot()
+    webhook(receiver, events=["no_candidate"])
+    for status in (401, 401, 401):
+        sweep(groq, status)
+    assert receiver.events() == ["no_candidate"]
+    body = receiver.received[0].json
+    assert body["agent"] == {"id": "support-bot", "name": "Support bot"}
+    assert body["role"] == "triage" and "groq llama-3.3-70b-versatile: failing" in body["skipped"]
+    assert body["title"] == "Support bot: the triage role has no usable model left"
+    sweep(groq, 200)  # it resolves again: the condition is over
+    assert Event.objects.get(kind="no_candidate").resolved_at is not None
+    sweep(groq, 401)  # a new outage, a new notification
+    assert receiver.events() == ["no_candidate", "no_candidate"]
