@@ -13,7 +13,7 @@ from django.utils import timezone
 from connections import services
 from connections.health import health_prune
 from connections.models import HealthRollup, HealthSnapshot, Incident, Status
-from connections.rollups import HOUR, TEN_MINUTES, WIDTHS, summaries_rebuild
+from connections.rollups import DAY, HOUR, TEN_MINUTES, WIDTHS, summaries_rebuild
 from koda.context import Context
 from providers.registry import PROVIDERS
 from providers.values import AuthMethod, Credential, Outcome, VerificationResult
@@ -125,3 +125,53 @@ def test_every_operations_range_reads_cells_of_a_width_the_rollups_keep():
     from connections.rollups import WIDTHS
 
     assert {int(r.cell.total_seconds()) for r in RANGES.values()} <= set(WIDTHS)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_builds_rollups_and_incidents_from_the_recorded_history():
+    from django.db import connection as db
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(db)
+    executor.migrate([("connections", "0009_credential_stored_at")])
+    apps = executor.loader.project_state([("connections", "0009_credential_stored_at")]).apps
+    Conn = apps.get_model("connections", "Connection")
+    Snapshot = apps.get_model("connections", "HealthSnapshot")
+    made = Conn.objects.create(provider_id="groq", auth_method="api_key")
+    for minutes, ok in [(50, True), (40, False), (30, False), (20, True)]:
+        snap = Snapshot.objects.create(
+            provider_id="groq",
+            connection=made,
+            ok=ok,
+            outcome="ok" if ok else "timeout",
+            message="m",
+            trigger="sweep",
+            latency_ms=100,
+        )
+        Snapshot.objects.filter(pk=snap.pk).update(created_at=START - timedelta(minutes=minutes))
+    executor = MigrationExecutor(db)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    (incident,) = Incident.objects.all()
+    assert incident.began_at == START - timedelta(minutes=40)
+    assert incident.ended_at == START - timedelta(minutes=20)
+    day = HealthRollup.objects.get(width=DAY)
+    assert (day.total, day.ok, day.latency_sum) == (4, 2, 400)
+
+
+def test_the_command_rebuilds_what_checks_keep(capsys):
+    connection = make_connection("groq", api_key="gsk_" + "c" * 48)
+    for ok in (True, False, True):
+        HealthSnapshot.objects.create(
+            provider_id="groq",
+            connection=connection,
+            ok=ok,
+            outcome="ok" if ok else "timeout",
+            message="m",
+            trigger="sweep",
+        )
+    from django.core.management import call_command
+
+    call_command("rebuild_health_summaries")
+    rollups = HealthRollup.objects.count()
+    assert f"Rebuilt {rollups} rollup(s) and 1 incident(s)" in capsys.readouterr().out
+    assert sum(HealthRollup.objects.filter(width=DAY).values_list("total", flat=True)) == 3
