@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from connections import selectors, services
+from connections import credit, selectors, services
 from connections.forms import DefaultModelForm
 from koda.api import (
     ApiError,
@@ -221,6 +221,26 @@ def connection_verify(request: HttpRequest, provider_id: str):
     except services.NotConfigured:
         raise _not_configured(provider) from None
     return {"connection": _state(provider, stored), "verification": result.as_dict()}
+
+
+@api_view(["PUT"])
+def connection_credit_threshold(request: HttpRequest, provider_id: str):
+    provider = _provider(provider_id)
+    body = parse_json(request, allowed={"below": (int, float), "unit": str}, required=[])
+    if "below" not in body:
+        raise _field_errors({"below": ["Required: a number, or null to clear the threshold."]})
+    try:
+        stored = credit.connection_set_credit_threshold(
+            provider=provider,
+            below=body["below"],
+            unit=body.get("unit", "amount"),
+            ctx=_ctx(request),
+        )
+    except credit.InvalidThreshold as exc:
+        raise _field_errors(exc.errors) from None
+    if stored is None:
+        raise _not_configured(provider)
+    return {"connection": _state(provider, stored)}
 
 
 @api_view(["PUT"])

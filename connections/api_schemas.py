@@ -26,6 +26,8 @@ def nullable(type_: str, **extra) -> dict:
 
 STRING, INTEGER, BOOLEAN = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
 STRINGS = {"type": "array", "items": STRING}
+NUMBER = {"type": "number"}
+THRESHOLD_UNITS = ("amount", "percent")
 WHEN = nullable("string", format="date-time")
 
 
@@ -56,6 +58,15 @@ def schemas() -> dict:
             "remedy": STRING,
             "checked_at": WHEN,
             "latency_ms": nullable("integer"),
+        }
+    )
+    credit = strict(
+        {
+            "amount": nullable("number"),
+            "unit": {**STRING, "description": "USD, CNY, characters, or credit (no currency)."},
+            "share_left": nullable(
+                "number", minimum=0, maximum=1, description="Of the allowance, when stated."
+            ),
         }
     )
     field_spec = strict(
@@ -102,7 +113,31 @@ def schemas() -> dict:
                     **BOOLEAN,
                     "description": "The stored credential is older than KODA_KEY_ROTATION_DAYS.",
                 },
+                "credit": {"oneOf": [ref("CreditState"), {"type": "null"}]},
                 "last_check": {"oneOf": [ref("LastCheck"), {"type": "null"}]},
+            }
+        ),
+        "Credit": credit,
+        "CreditState": strict(
+            {
+                **credit["properties"],
+                "checked_at": WHEN,
+                "low": {
+                    **BOOLEAN,
+                    "description": "Under the threshold: shown beside the status (the "
+                    "connection still works) and told to notification channels.",
+                },
+                "threshold": {
+                    "oneOf": [
+                        strict(
+                            {
+                                "below": NUMBER,
+                                "unit": {"type": "string", "enum": list(THRESHOLD_UNITS)},
+                            }
+                        ),
+                        {"type": "null"},
+                    ]
+                },
             }
         ),
         "LastCheck": last_check,
@@ -123,6 +158,7 @@ def schemas() -> dict:
                 "models": STRINGS,
                 "notes": {**STRINGS, "description": "What was and was not checked."},
                 "details": {"type": "object", "additionalProperties": STRING},
+                "credit": {"oneOf": [ref("Credit"), {"type": "null"}]},
             }
         ),
         "Model": _model_schema(),

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+import koda.converters  # noqa: F401 (registers <anypath:>)
 from connections import api, catalogs_api, custom_api, login_api
 
 P = "providers/<str:provider_id>"
@@ -10,7 +11,9 @@ P = "providers/<str:provider_id>"
 catalog_patterns = [
     path("providers/ollama/models", catalogs_api.ollama_models, name="ollama-models"),
     path("providers/ollama/models/pull", catalogs_api.ollama_pull, name="ollama-pull"),
-    path("providers/ollama/models/<path:name>", catalogs_api.ollama_delete, name="ollama-delete"),
+    path(
+        "providers/ollama/models/<anypath:name>", catalogs_api.ollama_delete, name="ollama-delete"
+    ),
     path("providers/whispercpp/models", catalogs_api.whisper_models, name="whisper-models"),
     path(
         "providers/whispercpp/models/<str:variant>/download",
@@ -42,7 +45,7 @@ catalog_patterns = [
     ),
     path("providers/embedding/models", catalogs_api.embedding_models, name="embedding-models"),
     path(
-        "providers/embedding/models/<path:model_id>/select",
+        "providers/embedding/models/<anypath:model_id>/select",
         catalogs_api.embedding_select,
         name="embedding-select",
     ),
@@ -72,6 +75,11 @@ urlpatterns = [
         f"{P}/connection/default-model",
         api.connection_default_model,
         name="connection-default-model",
+    ),
+    path(
+        f"{P}/connection/credit-threshold",
+        api.connection_credit_threshold,
+        name="connection-credit-threshold",
     ),
     path(f"{P}/models", api.connection_models, name="connection-models"),
     path(

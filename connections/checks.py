@@ -45,6 +45,9 @@ def snapshot_record(
         trigger=ctx.via,
         actor=ctx.user if ctx.user is not None and ctx.user.pk is not None else None,
         candidate=candidate,
+        credit_amount=result.credit.amount if result.credit else None,
+        credit_unit=result.credit.unit if result.credit else "",
+        credit_share=result.credit.share_left if result.credit else None,
     )
     incident = summaries_add(snapshot)
     check_recorded.send(
@@ -84,6 +87,10 @@ CHECK_FIELDS = (
     "last_checked_at",
     "last_latency_ms",
     "next_check_at",
+    "credit_amount",
+    "credit_unit",
+    "credit_share",
+    "credit_checked_at",
     "updated_at",
 )
 
@@ -103,6 +110,11 @@ def check_apply(connection: Connection, result: VerificationResult) -> None:
         connection.details = dict(result.details)
         if result.models:
             connection.discovered_models = [m.as_dict() for m in result.models]
+        if result.credit is not None:  # a check that did not read it leaves the last figure
+            connection.credit_amount = result.credit.amount
+            connection.credit_unit = result.credit.unit
+            connection.credit_share = result.credit.share_left
+            connection.credit_checked_at = now
     else:
         connection.status = Status.DEGRADED if result.outcome.is_transient else Status.FAILING
         connection.failing_since = connection.failing_since or now

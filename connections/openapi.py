@@ -4,7 +4,16 @@ response schemas are in `api_schemas`."""
 
 from __future__ import annotations
 
-from connections.api_schemas import BOOLEAN, INTEGER, STRING, WHEN, nullable, ref, schemas
+from connections.api_schemas import (
+    BOOLEAN,
+    INTEGER,
+    STRING,
+    THRESHOLD_UNITS,
+    WHEN,
+    nullable,
+    ref,
+    schemas,
+)
 from koda.openapi import error_responses, json_request, json_response, strict
 from providers.fields import AuthMethod, CredentialField, FieldKind
 from providers.registry import ALIASES, BUILTINS, declared_fields
@@ -160,6 +169,25 @@ def paths() -> dict:
                 "operationId": "connectionPutDefaultModel",
                 "parameters": [CONFIRM],
                 "requestBody": json_request({"model": {**STRING, "maxLength": 256}}, ["model"]),
+                "responses": {"200": state, **error_responses(404, 409)},
+            },
+        },
+        "/providers/{provider_id}/connection/credit-threshold": {
+            "parameters": [PROVIDER_ID],
+            "put": {
+                "summary": "Set the low-credit threshold (below: null clears it)",
+                "description": "Under it the connection shows low credit beside its status (it "
+                "still works) and notification channels are told. `unit`: amount (in the unit "
+                "the provider reports) or percent (of the allowance, where the provider states "
+                "one).",
+                "operationId": "connectionPutCreditThreshold",
+                "requestBody": json_request(
+                    {
+                        "below": {"type": ["number", "null"], "minimum": 0},
+                        "unit": {"type": "string", "enum": list(THRESHOLD_UNITS)},
+                    },
+                    ["below"],
+                ),
                 "responses": {"200": state, **error_responses(404, 409)},
             },
         },

@@ -3,7 +3,7 @@ status strip, uptime over 24 h and 7 d, a latency chart of the last 24 h of chec
 axes, the configuration changes grouped per strip cell, and the incidents (each failing or
 degraded period: when it began and ended, its outcome, how long it lasted).
 
-Five queries for the rows and three for the incidents, whatever the number of connections and
+Six queries for the rows and three for the incidents, whatever the number of connections and
 snapshots, each returning a bounded number of rows: they read the rollups and incidents kept as
 checks are written (connections.rollups), never the snapshots; everything else is arithmetic.
 Rendered as server-side SVG (no chart library).
@@ -19,6 +19,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from connections.credit import credit_chart, credit_trends
 from connections.models import Connection, HealthRollup, Incident
 from connections.rollups import HOUR, TEN_MINUTES, bucket_of
 from connections.selectors import connection_state
@@ -126,9 +127,10 @@ def operations_rows(
     ).values("target", "action", "created_at", "actor_label"):
         changes.setdefault(change["target"], []).append(change)
 
+    trends = credit_trends(ids, now=now)  # 5: the daily credit figures of the last 7 days
     labels = [f"{start + span.cell * i:%m-%d %H:%M} UTC" for i in range(span.cells)]
     rows = []
-    for conn in conns:  # (5 is the connection list itself)
+    for conn in conns:  # (6 is the connection list itself)
         provider = PROVIDERS.get(conn.provider_id)
         if provider is None:
             continue
@@ -154,6 +156,7 @@ def operations_rows(
                 ),
                 "uptime": {"24h": _share(day.get(conn.pk)), "7d": _share(week.get(conn.pk))},
                 "chart": _chart(checks.get(conn.pk, []), now),
+                "credit_chart": credit_chart(trends.get(conn.pk, [])),
             }
         )
     return rows

@@ -27,13 +27,18 @@ _TABLE = HealthRollup._meta.db_table
 # One statement adds a check to each of its buckets (SQLite and PostgreSQL share the syntax).
 # Only the table name, from the model, is formatted in; the values are parameters.
 _ADD_TEMPLATE = (
-    "INSERT INTO {t} (connection_id, width, bucket, total, ok, latency_sum) "
+    "INSERT INTO {t} "
+    "(connection_id, width, bucket, total, ok, latency_sum, credit_amount, credit_share) "
     "VALUES {values} "
     "ON CONFLICT (connection_id, width, bucket) DO UPDATE SET "
     "total = {t}.total + excluded.total, ok = {t}.ok + excluded.ok, "
-    "latency_sum = {t}.latency_sum + excluded.latency_sum"
+    "latency_sum = {t}.latency_sum + excluded.latency_sum, "
+    "credit_amount = COALESCE(excluded.credit_amount, {t}.credit_amount), "
+    "credit_share = COALESCE(excluded.credit_share, {t}.credit_share)"
 )
-_ADD = _ADD_TEMPLATE.format(t=_TABLE, values=", ".join(["(%s, %s, %s, 1, %s, %s)"] * len(WIDTHS)))
+_ADD = _ADD_TEMPLATE.format(
+    t=_TABLE, values=", ".join(["(%s, %s, %s, 1, %s, %s, %s, %s)"] * len(WIDTHS))
+)
 
 
 def bucket_of(at: datetime, width: int) -> int:
@@ -48,7 +53,7 @@ def summaries_add(snapshot: HealthSnapshot) -> Incident | None:
     None."""
     if snapshot.connection_id is None or snapshot.candidate:
         return None
-    params: list[int] = []
+    params: list[int | float | None] = []
     for width in WIDTHS:
         params += [
             snapshot.connection_id,
@@ -56,6 +61,8 @@ def summaries_add(snapshot: HealthSnapshot) -> Incident | None:
             bucket_of(snapshot.created_at, width),
             int(snapshot.ok),
             snapshot.latency_ms,
+            snapshot.credit_amount,
+            snapshot.credit_share,
         ]
     with db.cursor() as cursor:
         cursor.execute(_ADD, params)
@@ -86,18 +93,31 @@ def summaries_rebuild(
     if connection_ids is not None:
         connection_ids = list(connection_ids)
         checks = checks.filter(connection__in=connection_ids)
-    sums: dict[tuple[int, int, int], list[int]] = {}
+    sums: dict[tuple[int, int, int], list] = {}  # total, ok, latency, credit, share
     found: list = []
     current: dict[int, object] = {}  # the open incident per connection
     rows = checks.order_by("connection_id", "created_at", "id").values_list(
-        "connection_id", "created_at", "ok", "latency_ms", "outcome", "message"
+        "connection_id",
+        "created_at",
+        "ok",
+        "latency_ms",
+        "outcome",
+        "message",
+        "credit_amount",
+        "credit_share",
     )
-    for conn_id, at, ok, latency, outcome, message in rows.iterator(chunk_size=20_000):
+    for conn_id, at, ok, latency, outcome, message, credit, share in rows.iterator(
+        chunk_size=20_000
+    ):
         for width in WIDTHS:
-            total_ok_latency = sums.setdefault((conn_id, width, bucket_of(at, width)), [0, 0, 0])
-            total_ok_latency[0] += 1
-            total_ok_latency[1] += ok
-            total_ok_latency[2] += latency
+            bucket = sums.setdefault((conn_id, width, bucket_of(at, width)), [0, 0, 0, None, None])
+            bucket[0] += 1
+            bucket[1] += ok
+            bucket[2] += latency
+            if credit is not None:
+                bucket[3] = credit
+            if share is not None:
+                bucket[4] = share
         if ok and conn_id in current:
             current.pop(conn_id).ended_at = at
         elif not ok and conn_id not in current:
@@ -120,8 +140,10 @@ def summaries_rebuild(
                     total=total,
                     ok=ok,
                     latency_sum=latency,
+                    credit_amount=credit,
+                    credit_share=share,
                 )
-                for (conn_id, width, bucket), (total, ok, latency) in sums.items()
+                for (conn_id, width, bucket), (total, ok, latency, credit, share) in sums.items()
             ),
             batch_size=5000,
         )

@@ -49,7 +49,28 @@ def connection_state(provider: Provider, connection: Connection | None) -> dict:
         "failing_since": _iso(connection.failing_since) if connection else None,
         "credential_stored_at": _iso(connection.credential_stored_at) if connection else None,
         "rotation_due": rotation_due(connection),
+        "credit": credit_state(connection),
         "last_check": last_check,
+    }
+
+
+def credit_state(connection: Connection | None) -> dict | None:
+    """The credit left as the last check that read it said, and the operator's threshold;
+    None where no check read one and no threshold is set."""
+    if connection is None or (
+        connection.credit_checked_at is None and connection.credit_threshold is None
+    ):
+        return None
+    threshold = None
+    if connection.credit_threshold is not None:
+        threshold = {"below": connection.credit_threshold, "unit": connection.credit_threshold_unit}
+    return {
+        "amount": connection.credit_amount,
+        "unit": connection.credit_unit,
+        "share_left": connection.credit_share,
+        "checked_at": _iso(connection.credit_checked_at),
+        "low": connection.credit_low,
+        "threshold": threshold,
     }
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from connections import catalog_views, custom_views, login_views, operations, views
+from connections import catalog_views, credit_views, custom_views, login_views, operations, views
 
 F = "providers/<str:provider_id>/files"
 
@@ -32,6 +32,11 @@ urlpatterns = [
         "providers/<str:provider_id>/configure", views.provider_configure, name="provider-configure"
     ),
     path("providers/<str:provider_id>/verify", views.provider_verify, name="provider-verify"),
+    path(
+        "providers/<str:provider_id>/credit-threshold",
+        credit_views.provider_credit_threshold,
+        name="provider-credit-threshold",
+    ),
     path(
         "providers/<str:provider_id>/login/start",
         login_views.provider_login_start,

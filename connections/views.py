@@ -18,7 +18,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
-from connections import catalogs, login, selectors, services
+from connections import catalogs, credit, login, selectors, services
 from connections.forms import CredentialForm, DefaultModelForm
 from connections.models import Connection
 from connections.signals import affected_key, dependents_of
@@ -158,6 +158,11 @@ def _context(
         "catalog": catalog,
         "ollama": catalogs.ollama_catalog() if local_ollama else None,
         "dependents": dependents_of(provider, change="disconnect") if connection else [],
+        "credit_chart": credit.credit_chart(
+            credit.credit_trends([connection.pk]).get(connection.pk, [])
+        )
+        if connection is not None and connection.credit_checked_at
+        else None,
     }
     context["dependents_key"] = affected_key(context["dependents"])
     context.update(extra)

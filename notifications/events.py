@@ -20,7 +20,7 @@ from notifications.models import Event, EventKind
 from notifications.raising import raise_event
 from providers.base import Provider
 from providers.registry import PROVIDERS
-from providers.values import TRANSIENT_OUTCOMES
+from providers.values import TRANSIENT_OUTCOMES, Credit
 
 # Raised for an incident: reporting its end only makes sense where its start was reported.
 INCIDENT_KINDS = (EventKind.FAILING, EventKind.DEGRADED)
@@ -69,6 +69,8 @@ def events_from_check(
             title=f"{provider.name} recovered after {lasted}",
         )
     connection = snapshot.connection
+    if snapshot.ok and (snapshot.credit_amount is not None or snapshot.credit_share is not None):
+        raised += _credit_events(provider, snapshot)
     if snapshot.ok and rotation_due(connection):
         stored = connection.credential_stored_at
         days = settings.KODA_KEY_ROTATION_DAYS
@@ -104,4 +106,29 @@ def _incident_events(provider: Provider, snapshot: HealthSnapshot, incident: Inc
         snapshot,
         incident=incident,
         title=f"{provider.name} has been degraded for {duration_words(lasted)}",
+    )
+
+
+def _credit_events(provider: Provider, snapshot: HealthSnapshot) -> list[Event]:
+    """Credit under the threshold: told once, until a check finds it above again."""
+    connection = snapshot.connection
+    name = f"low_credit:{provider.id}"
+    open_ = Event.objects.filter(kind=EventKind.LOW_CREDIT, key__startswith=f"{name}:")
+    open_ = open_.filter(resolved_at=None)
+    if not connection.credit_low:
+        open_.update(resolved_at=snapshot.created_at)
+        return []
+    if open_.exists():
+        return []
+    left = Credit(connection.credit_amount, connection.credit_unit, connection.credit_share)
+    below = connection.credit_threshold
+    threshold = f"{below:g}%" if connection.credit_threshold_unit == "percent" else f"{below:g}"
+    return raise_event(
+        EventKind.LOW_CREDIT,
+        f"{name}:{snapshot.pk}",
+        provider,
+        snapshot,
+        title=f"{provider.name} credit is low: {left} (threshold {threshold})",
+        credit=left.as_dict(),
+        remedy=f"Add credit at {provider.billing_url}." if provider.billing_url else "",
     )

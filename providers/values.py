@@ -134,6 +134,27 @@ class Model:
         )
 
 
+@dataclass(frozen=True)
+class Credit:
+    """What a provider said is left, where its verification reads it: an amount in a unit
+    (USD, CNY, characters), and the share of an allowance left when it states the allowance."""
+
+    amount: float | None
+    unit: str = ""
+    share_left: float | None = None  # 0…1
+
+    def as_dict(self) -> dict:
+        return {"amount": self.amount, "unit": self.unit, "share_left": self.share_left}
+
+    def __str__(self) -> str:
+        parts = []
+        if self.amount is not None:
+            parts.append(f"{self.amount:,.2f} {self.unit}".strip())
+        if self.share_left is not None:
+            parts.append(f"{self.share_left:.0%} left")
+        return ", ".join(parts) or "unknown"
+
+
 @dataclass
 class VerificationResult:
     ok: bool
@@ -155,6 +176,8 @@ class VerificationResult:
     # Public values the check settled, to be stored with the credential (a region-bound key that
     # works on another region's host, the port a local server answered on).
     resolved_values: dict[str, str] = field(default_factory=dict)
+    # Credit left, where the provider's verification shows it.
+    credit: Credit | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -170,6 +193,7 @@ class VerificationResult:
             "models": [m.id for m in self.models],
             "notes": list(self.notes),
             "details": dict(self.details),
+            "credit": self.credit.as_dict() if self.credit else None,
         }
 
 

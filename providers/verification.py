@@ -23,6 +23,7 @@ from providers.fields import AuthMethod
 from providers.gateway import gateway_check
 from providers.values import (
     Credential,
+    Credit,
     Model,
     Outcome,
     RuntimeAccess,
@@ -66,6 +67,8 @@ class Probe:
     expect: Check | None = None
     note: str = ""
     details: Callable[[Any], dict[str, str]] | None = None
+    # Reads the credit left from an accepted answer (a balance, a quota), when it shows one.
+    credit: Callable[[Any], Credit | None] | None = None
     # The vendor's own endpoint (key info, balance): through a gateway it may not exist, and a
     # 404 there is skipped with a note instead of failing the check.
     vendor_only: bool = False
@@ -177,6 +180,7 @@ class HttpProvider(Provider):
         models: list[Model] = []
         notes: list[str] = []
         details: dict[str, str] = {}
+        credit: Credit | None = None
         latency = 0
         last_probe = ""
 
@@ -224,6 +228,8 @@ class HttpProvider(Provider):
                     models = item.models(response.json)
                 if verdict is None and item.details is not None:
                     details.update(item.details(response.json))
+                if verdict is None and item.credit is not None:
+                    credit = item.credit(response.json) or credit
             except UNREADABLE:
                 verdict = self.unreadable(item.path.split("?")[0], where=_where(url))
             if verdict is not None:
@@ -234,6 +240,7 @@ class HttpProvider(Provider):
             notes.append(self.unchecked_note)
         result = finish(self.accepted(credential, base), response)
         result.models, result.notes, result.details = models, notes, details
+        result.credit = credit
         return result
 
     @sensitive_variables()

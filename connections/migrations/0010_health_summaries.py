@@ -4,17 +4,6 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-def backfill(apps, schema_editor):
-    """The rollups and incidents of the history already recorded."""
-    from connections.rollups import summaries_rebuild
-
-    summaries_rebuild(
-        snapshots=apps.get_model("connections", "HealthSnapshot"),
-        rollups=apps.get_model("connections", "HealthRollup"),
-        incidents=apps.get_model("connections", "Incident"),
-    )
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -54,5 +43,4 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(condition=models.Q(('ended_at__isnull', True)), fields=('connection',), name='incident_one_open')],
             },
         ),
-        migrations.RunPython(backfill, migrations.RunPython.noop),
     ]

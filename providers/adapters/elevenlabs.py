@@ -7,7 +7,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from providers.fields import api_key_method
 from providers.http import ProbeResponse
-from providers.values import Capability, Credential, Model, Outcome, Verdict
+from providers.values import Capability, Credential, Credit, Model, Outcome, Verdict
 from providers.verification import ErrorFields, HttpProvider, Probe, error_fields
 
 
@@ -42,6 +42,7 @@ class ElevenLabs(HttpProvider):
                 "GET",
                 "/v1/user/subscription",
                 check=self._credit_left,
+                credit=self._credit,
                 expect=self._subscription_or_scoped,
             ),
             Probe("GET", "/v1/models", models=_models),
@@ -67,6 +68,15 @@ class ElevenLabs(HttpProvider):
             )
         notes.append(f"{remaining} characters left on the {body.get('tier')} tier.")
         return None
+
+    @staticmethod
+    def _credit(body) -> Credit | None:
+        """Characters left this period, of the plan's limit (a scoped key's 401 has none)."""
+        if not isinstance(body, dict) or "character_limit" not in body:
+            return None
+        limit, used = body.get("character_limit") or 0, body.get("character_count") or 0
+        left = max(0, limit - used)
+        return Credit(float(left), "characters", left / limit if limit > 0 else None)
 
     def _voices_optional(self, response: ProbeResponse, notes: list[str]) -> Verdict | None:
         if response.status in (401, 403):

@@ -23,6 +23,7 @@ from providers.transfer import Cancelled
 from providers.values import (
     Capability,
     Credential,
+    Credit,
     Model,
     Outcome,
     RuntimeAccess,
@@ -141,7 +142,7 @@ class Ollama(HttpProvider):
         if credential.method == AuthMethod.API_KEY:
             # /api/tags on ollama.com is public: it lists models but proves nothing about a key.
             return [
-                Probe("GET", "/api/balance", check=self._balance),
+                Probe("GET", "/api/balance", check=self._balance, credit=_credit),
                 Probe("GET", "/api/tags", models=_tags, send_credentials=False),
             ]
         return [
@@ -324,3 +325,20 @@ def _error_text(body: bytes, status: int) -> str:
         error = None
     detail = text(error, 500) if error is not None else body.decode(errors="replace").strip()[:500]
     return f"Ollama answered {status}: {detail or 'no reason given'}."
+
+
+def _credit(body) -> Credit | None:
+    """ollama.com's balance: included plus purchased USD, with the share of the included
+    allowance left; legacy plans show only usage windows, of which the lowest counts."""
+    included = body.get("included") if isinstance(body.get("included"), dict) else {}
+    purchased = body.get("purchased") if isinstance(body.get("purchased"), dict) else {}
+    amounts = [number(included.get("balance_usd")), number(purchased.get("balance_usd"))]
+    if any(a is not None for a in amounts):
+        balance, allowance = amounts[0], number(included.get("allowance_usd"))
+        share = balance / allowance if balance is not None and allowance else None
+        total = sum(a for a in amounts if a is not None)
+        return Credit(total, "USD", None if share is None else max(0.0, min(share, 1.0)))
+    windows = [w for w in (included.get("session"), included.get("weekly")) if isinstance(w, dict)]
+    left = [number(w.get("remaining_percent")) for w in windows]
+    left = [p for p in left if p is not None]
+    return Credit(None, "", min(left) / 100) if left else None

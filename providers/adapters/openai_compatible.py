@@ -6,7 +6,7 @@ balance) and the vendor's error quirks, each citing providers.md.
 
 from providers.fields import api_key_method
 from providers.http import ProbeResponse
-from providers.values import Capability, Credential, Model, Outcome, Verdict
+from providers.values import Capability, Credential, Credit, Model, Outcome, Verdict
 from providers.verification import ErrorFields, HttpProvider, Probe, number, openai_style_models
 
 
@@ -207,7 +207,13 @@ class Kimi(HttpProvider):
 
     def probes_for(self, credential: Credential) -> list[Probe]:
         return [
-            Probe("GET", "/users/me/balance", check=self._balance, vendor_only=True),
+            Probe(
+                "GET",
+                "/users/me/balance",
+                check=self._balance,
+                credit=self._credit,
+                vendor_only=True,
+            ),
             Probe("GET", "/models", models=openai_style_models),
         ]
 
@@ -220,6 +226,13 @@ class Kimi(HttpProvider):
             return self.billing(f"available balance is {available:g}")
         notes.append(f"Available balance: {available:g}.")
         return None
+
+    @staticmethod
+    def _credit(body) -> Credit | None:
+        # The body names no currency: the international platform bills in USD, the Chinese
+        # one in CNY, so the figure is shown as "credit" (providers.md §9).
+        available = number(body["data"].get("available_balance"))
+        return Credit(available, "credit") if available is not None else None
 
     def classify(self, response: ProbeResponse, fields: ErrorFields) -> Verdict | None:
         kind = fields.type
@@ -313,7 +326,9 @@ class DeepSeek(HttpProvider):
 
     def probes_for(self, credential: Credential) -> list[Probe]:
         return [
-            Probe("GET", "/user/balance", check=self._balance, vendor_only=True),
+            Probe(
+                "GET", "/user/balance", check=self._balance, credit=self._credit, vendor_only=True
+            ),
             Probe("GET", "/models", models=openai_style_models),
         ]
 
@@ -330,6 +345,17 @@ class DeepSeek(HttpProvider):
         if body["is_available"] is not True:
             return self.billing(f"balance not available ({balances or 'no balance'})")
         notes.append(f"Balance: {balances}.")
+        return None
+
+    @staticmethod
+    def _credit(body) -> Credit | None:
+        """The USD balance if there is one, else the first (amounts are strings)."""
+        infos = [b for b in body.get("balance_infos") or [] if isinstance(b, dict)]
+        infos.sort(key=lambda b: b.get("currency") != "USD")
+        for info in infos:
+            amount = number(info.get("total_balance"))
+            if amount is not None:
+                return Credit(amount, str(info.get("currency") or ""))
         return None
 
     def classify(self, response: ProbeResponse, fields: ErrorFields) -> Verdict | None:
@@ -403,7 +429,7 @@ class OpenRouter(HttpProvider):
 
     def probes_for(self, credential: Credential) -> list[Probe]:
         return [
-            Probe("GET", "/key", check=self._key_info, vendor_only=True),
+            Probe("GET", "/key", check=self._key_info, credit=self._credit, vendor_only=True),
             Probe(
                 "GET",
                 "/models",
@@ -424,6 +450,15 @@ class OpenRouter(HttpProvider):
         if remaining is not None:
             notes.append(f"Key limit remaining: {remaining:g}.")
         return None
+
+    @staticmethod
+    def _credit(body) -> Credit | None:
+        """What is left of the key's limit (USD); a key without a limit shows nothing."""
+        data = body["data"]
+        remaining, limit = number(data.get("limit_remaining")), number(data.get("limit"))
+        if remaining is None or limit is None:
+            return None
+        return Credit(remaining, "USD", max(0.0, remaining / limit) if limit > 0 else None)
 
     def classify(self, response: ProbeResponse, fields: ErrorFields) -> Verdict | None:
         if response.status == 401 and fields.has("disabled", "expired"):

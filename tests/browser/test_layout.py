@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from agents.services import agent_create, policy_set
 from connections.models import HealthSnapshot, Status
+from connections.rollups import summaries_rebuild
 from koda.context import Context
 from notifications.models import Channel, Delivery
 from providers.models import CustomProvider
@@ -70,6 +71,7 @@ def house(operator):
             trigger="sweep",
             latency_ms=100 + i * 17,
         )
+    summaries_rebuild([openai.pk])  # written directly: what checks keep as they are recorded
     CustomProvider.objects.create(
         id="lab-vllm", name="Lab vLLM", preset="vllm", base_url="http://127.0.0.1:8000/v1"
     )

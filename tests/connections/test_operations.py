@@ -140,9 +140,9 @@ def test_operations_costs_the_same_whatever_the_number_of_connections(operator_c
     for pid in PROVIDER_IDS[:2]:
         make_history(pid, checks=5)
     small = count_queries(lambda: operator_client.get("/operations/"))
-    # session, user, banner; connections, strip cells, uptime, 24 h of points, audit marks;
-    # incidents ongoing, the latest ended, and their count
-    assert small <= 11
+    # session, user, banner; connections, strip cells, uptime, 24 h of points, audit marks,
+    # credit trends; incidents ongoing, the latest ended, and their count
+    assert small <= 12
     for pid in PROVIDER_IDS[2:]:
         make_history(pid, checks=40, failing_from=30)
     large = count_queries(lambda: operator_client.get("/operations/"))

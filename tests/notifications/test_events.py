@@ -182,3 +182,34 @@ def test_an_agent_role_left_without_a_candidate_is_told_once_per_outage(groq, re
     assert Event.objects.get(kind="no_candidate").resolved_at is not None
     sweep(groq, 401)  # a new outage, a new notification
     assert receiver.events() == ["no_candidate", "no_candidate"]
+
+
+def test_low_credit_is_told_once_until_it_is_topped_up(receiver, immediate):
+    from tests.providers.test_adapters import DEEPSEEK_BALANCE
+
+    deepseek = "https://api.deepseek.com"
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add_passthru(receiver.url(""))
+        mock.add("GET", deepseek + "/models", json={"object": "list", "data": [{"id": "m"}]})
+        mock.add("GET", deepseek + "/user/balance", json=DEEPSEEK_BALANCE)
+        make_connection(
+            "deepseek",
+            api_key="sk-" + "c" * 32,
+            status=Status.VERIFIED,
+            credit_threshold=5.0,
+            credit_threshold_unit="amount",
+        )
+        webhook(receiver, events=["low_credit"])
+        for amount in ("4.10", "3.90", "3.50", "60.00", "60.00", "2.00"):
+            body = {
+                **DEEPSEEK_BALANCE,
+                "balance_infos": [{"currency": "USD", "total_balance": amount}],
+            }
+            mock.replace("GET", deepseek + "/user/balance", json=body)
+            services.connection_verify(provider=PROVIDERS["deepseek"], ctx=Context.sweep())
+    assert receiver.events() == ["low_credit", "low_credit"]  # 4.10, then again after the top-up
+    first = receiver.received[0].json
+    assert first["title"] == "DeepSeek credit is low: 4.10 USD (threshold 5)"
+    assert first["credit"] == {"amount": 4.1, "unit": "USD", "share_left": None}
+    assert first["remedy"] == "Add credit at https://platform.deepseek.com/top_up."
+    assert first["provider"] == {"id": "deepseek", "name": "DeepSeek"}

@@ -17,7 +17,7 @@ import pytest
 import responses
 
 from providers.registry import PROVIDERS
-from providers.values import Credential, Outcome
+from providers.values import Credential, Credit, Outcome
 
 
 def _body(body: Any) -> tuple[str, str]:
@@ -65,6 +65,8 @@ class ProviderContract:
     MODELS_PATH: ClassVar[str] = ""
     # The status of the last probe when the key is good.
     OK_STATUS: ClassVar[int] = 200
+    # The credit the good answers show (None: the provider's verification reads none).
+    EXPECTED_CREDIT: ClassVar[Credit | None] = None
 
     @property
     def provider(self):
@@ -124,6 +126,7 @@ class ProviderContract:
         assert result.probe.startswith(("GET ", "POST ")) and self.base() in result.probe
         ids = [m.id for m in result.models]
         assert ids and set(self.EXPECTED_MODELS) <= set(ids)
+        assert result.credit == self.EXPECTED_CREDIT
         for call in responses.calls:
             assert call.request.url.startswith(self.base())
             assert "key=" not in call.request.url  # the key never goes in a URL

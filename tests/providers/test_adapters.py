@@ -6,6 +6,7 @@ import json
 
 import responses
 
+from providers.values import Credit
 from providers.values import Outcome as O
 from tests.providers.contract import ProviderContract
 
@@ -424,6 +425,7 @@ SUBSCRIPTION = {
 class TestElevenLabs(ProviderContract):
     provider_id = "elevenlabs"
     key = "sk_3f9a2b7c1d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6"
+    EXPECTED_CREDIT = Credit(88000.0, "characters", 0.88)
     ROUTES = {
         "/v1/user/subscription": SUBSCRIPTION,
         "/v1/models": [
@@ -740,6 +742,7 @@ BALANCE = {
 class TestKimi(ProviderContract):
     provider_id = "kimi"
     key = "sk-KimiTestOnlyKey0123456789abcdefABCDEFGHIJ"
+    EXPECTED_CREDIT = Credit(49.58, "credit")
     ROUTES = {"/users/me/balance": BALANCE, "/models": openai_list("kimi-k2-0905-preview")}
     EXPECTED_MODELS = ["kimi-k2-0905-preview"]
     B = "/users/me/balance"
@@ -923,6 +926,7 @@ DEEPSEEK_BALANCE = {
 class TestDeepSeek(ProviderContract):
     provider_id = "deepseek"
     key = "sk-0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+    EXPECTED_CREDIT = Credit(110.0, "USD")
     ROUTES = {
         "/user/balance": DEEPSEEK_BALANCE,
         "/models": openai_list("deepseek-chat", "deepseek-reasoner"),
@@ -1055,6 +1059,7 @@ OPENROUTER_KEY = {
 class TestOpenRouter(ProviderContract):
     provider_id = "openrouter"
     key = "sk-or-v1-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+    EXPECTED_CREDIT = Credit(12.5, "USD", 0.5)
     ROUTES = {
         "/key": OPENROUTER_KEY,
         "/models": {
@@ -1102,6 +1107,7 @@ class TestOpenRouter(ProviderContract):
 class TestOllamaCloud(ProviderContract):
     provider_id = "ollama"
     key = "4f3c2b1a0918273645546372819aabbc.KodaTestOnlyOllamaKey0123"
+    EXPECTED_CREDIT = Credit(97.5, "USD", 0.725)
     ROUTES = {
         "/api/balance": {
             "included": {
@@ -1148,3 +1154,31 @@ class TestOllamaCloud(ProviderContract):
         balance, tags = responses.calls
         assert balance.request.headers["Authorization"] == f"Bearer {self.key}"
         assert "Authorization" not in tags.request.headers
+
+
+def test_credit_is_read_in_each_shape_the_providers_answer():
+    """providers.md: DeepSeek's amounts are strings in CNY or USD (USD shown when both are);
+    Ollama's legacy plans give usage windows, not money; a key with no limit shows nothing."""
+    from providers.adapters.ollama import _credit as ollama_credit
+    from providers.adapters.openai_compatible import DeepSeek, OpenRouter
+
+    both = {
+        "is_available": True,
+        "balance_infos": [
+            {"currency": "CNY", "total_balance": "800.50"},
+            {"currency": "USD", "total_balance": "110.00"},
+        ],
+    }
+    assert DeepSeek._credit(both) == Credit(110.0, "USD")
+    assert DeepSeek._credit({**both, "balance_infos": both["balance_infos"][:1]}) == Credit(
+        800.5, "CNY"
+    )
+    legacy = {
+        "included": {
+            "session": {"remaining_percent": 40, "resets_at": "2026-12-01T05:00:00Z"},
+            "weekly": {"remaining_percent": 85, "resets_at": "2026-12-07T00:00:00Z"},
+        }
+    }
+    assert ollama_credit(legacy) == Credit(None, "", 0.4)
+    unlimited = {"data": {**OPENROUTER_KEY["data"], "limit": None, "limit_remaining": None}}
+    assert OpenRouter._credit(unlimited) is None
