@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import F
 
 from connections.models import HealthRollup, HealthSnapshot, Incident
+from koda.prepared import Lookup
 
 TEN_MINUTES, HOUR, SIX_HOURS, DAY = 600, 3600, 21600, 86400
 # The latency chart's points, and the cells of the strip's ranges (24 h, 7 d, 30 d).
@@ -39,6 +40,10 @@ _ADD_TEMPLATE = (
 _ADD = _ADD_TEMPLATE.format(
     t=_TABLE, values=", ".join(["(%s, %s, %s, 1, %s, %s, %s, %s)"] * len(WIDTHS))
 )
+
+
+# Read on every check: compiled once (koda.prepared); at most one is open per connection.
+_OPEN_INCIDENT = Lookup(Incident, "connection_id", ended_at=None)
 
 
 def bucket_of(at: datetime, width: int) -> int:
@@ -66,7 +71,7 @@ def summaries_add(snapshot: HealthSnapshot) -> Incident | None:
         ]
     with db.cursor() as cursor:
         cursor.execute(_ADD, params)
-    incident = Incident.objects.filter(connection_id=snapshot.connection_id, ended_at=None).first()
+    incident = _OPEN_INCIDENT.first(snapshot.connection_id)
     if snapshot.ok and incident is not None:
         incident.ended_at = snapshot.created_at
         incident.save(update_fields=["ended_at"])

@@ -24,10 +24,16 @@ from connections.refresh import credential_refresh
 from connections.signals import affected_key, dependents_of
 from koda.audit import audit_record
 from koda.context import Context, Via
+from koda.prepared import Lookup
 from koda.redaction import secret_hint
 from providers.base import Provider
 from providers.fields import AuthMethod, Method
 from providers.values import Credential, VerificationResult
+
+# A check's two reads of its connection (before the network call, and under the row lock
+# after it), compiled once: sweeps make them for every connection, every interval.
+_BY_PROVIDER = Lookup(Connection, "provider_id")
+_LOCKED_BY_PROVIDER = Lookup(Connection, "provider_id", for_update=True)
 
 
 class NotConfigured(Exception):
@@ -191,7 +197,7 @@ def _record_refused(
 
 def connection_verify(*, provider: Provider, ctx: Context) -> tuple[Connection, VerificationResult]:
     """Re-check the stored credential and record the result on the connection."""
-    connection = Connection.objects.filter(provider_id=provider.id).first()
+    connection = _BY_PROVIDER.first(provider.id)
     if connection is None:
         raise NotConfigured(provider.id)
     credential, failure = credential_refresh(
@@ -205,9 +211,9 @@ def connection_verify(*, provider: Provider, ctx: Context) -> tuple[Connection, 
         )
         result = failure or provider.verify(credential)
     with transaction.atomic():
-        current = Connection.objects.select_for_update().filter(pk=connection.pk).first()
-        if current is None:
-            raise NotConfigured(provider.id)  # disconnected while the check ran
+        current = _LOCKED_BY_PROVIDER.first(provider.id)
+        if current is None or current.pk != connection.pk:
+            raise NotConfigured(provider.id)  # disconnected (and perhaps connected again)
         # The credential may have been replaced while the check ran: do not pin this result on
         # a credential it was not about.
         still_same = current.credential == credential

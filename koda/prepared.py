@@ -1,8 +1,9 @@
 """Queries on the hot read paths, compiled once. `Row(build)` runs a `values_list` queryset that
 filters on `VALUE` with a new value each time, and gives its first row through the ORM's
 converters. `Lookup(Model, "field", ...)` is
-`Model.objects.filter(field=value, **fixed).first()` (no ordering: the field is unique), with
-chosen related rows joined in, built by the ORM once per database vendor and then only executed.
+`Model.objects.filter(field=value, **fixed).first()` (no ordering: the field is unique, or at
+most one row matches), with chosen related rows joined in, optionally `FOR UPDATE`, built by
+the ORM once per database vendor and then only executed.
 
 For the small rows the API reads on every request (an API token by its hash, a connection by
 its provider id) the ORM's per-query compile costs several times the query itself. Rows come
@@ -19,6 +20,8 @@ from django.db import connection as db
 from django.db.models import Model, QuerySet
 
 VALUE = "<the lookup's value>"  # where the value goes among the compiled query's parameters
+# The same for an integer column (the ORM refuses text there): a value no row's key takes.
+INT_VALUE = -7_919_191_919_191_919
 
 
 class Row:
@@ -47,7 +50,7 @@ class Row:
             compiled = self._compiled[db.vendor] = self._compile()
         sql, params, columns = compiled
         with db.cursor() as cursor:
-            cursor.execute(sql, [value if p == VALUE else p for p in params])
+            cursor.execute(sql, [value if _is_value(p) else p for p in params])
             row = cursor.fetchone()
         if row is None:
             return None
@@ -59,6 +62,12 @@ class Row:
         return values
 
 
+def _is_value(param: Any) -> bool:
+    return (isinstance(param, str) and param == VALUE) or (
+        isinstance(param, int) and param == INT_VALUE
+    )
+
+
 class Lookup:
     def __init__(
         self,
@@ -67,6 +76,7 @@ class Lookup:
         *,
         related: Sequence[str] = (),
         defer: Sequence[str] = (),
+        for_update: bool = False,
         **fixed: Any,
     ) -> None:
         self.model, self.field, self.related, self.defer, self.fixed = (
@@ -76,6 +86,7 @@ class Lookup:
             frozenset(defer),
             fixed,
         )
+        self.for_update = for_update  # SELECT … FOR UPDATE, where the database has it
         self._parts = None
         self._row = Row(self._queryset)
 
@@ -94,7 +105,16 @@ class Lookup:
         paths = [
             n if rel is None else f"{rel}__{n}" for _, rel, names in self._columns() for n in names
         ]
-        queryset = self.model._default_manager.filter(**{self.field: VALUE}, **self.fixed)
+        meta = self.model._meta
+        field = meta.pk if self.field == "pk" else meta.get_field(self.field)
+        numeric = field.get_internal_type().endswith(("IntegerField", "AutoField")) or (
+            field.is_relation and field.target_field.get_internal_type().endswith("AutoField")
+        )
+        queryset = self.model._default_manager.filter(
+            **{self.field: INT_VALUE if numeric else VALUE}, **self.fixed
+        )
+        if self.for_update:
+            queryset = queryset.select_for_update()
         return queryset.order_by().values_list(*paths)[:1]
 
     def first(self, value: Any) -> Model | None:

@@ -53,3 +53,30 @@ def test_related_rows_and_fixed_filters(operator):
     assert found.operator.is_staff and found.operator.is_active
     api_token_revoke(token=token, ctx=Context.command("t"))
     assert lookup.first(token_digest(plaintext)) is None  # the moment it is revoked
+
+
+def test_integer_keys_fixed_null_filters_and_for_update():
+    """By an integer foreign key, with `ended_at=None` fixed and FOR UPDATE (as a check reads
+    its open incident and its locked connection)."""
+    from django.db import connection as db
+    from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from connections.models import Incident
+
+    connection = make_connection("groq", api_key="gsk_" + "i" * 48)
+    other = make_connection("mistral", api_key="m" * 32)
+    now = timezone.now()
+    Incident.objects.create(connection=connection, outcome="timeout", began_at=now, ended_at=now)
+    open_ = Incident.objects.create(connection=connection, outcome="billing", began_at=now)
+    lookup = Lookup(Incident, "connection_id", ended_at=None)
+    assert lookup.first(connection.pk).pk == open_.pk
+    assert lookup.first(other.pk) is None
+    assert fields(lookup.first(connection.pk)) == fields(Incident.objects.get(pk=open_.pk))
+    by_pk = Lookup(Connection, "pk")
+    assert by_pk.first(other.pk).provider_id == "mistral"
+    locked = Lookup(Connection, "provider_id", for_update=True)
+    with transaction.atomic(), CaptureQueriesContext(db) as queries:
+        assert locked.first("groq").pk == connection.pk
+    if db.features.has_select_for_update:
+        assert "FOR UPDATE" in queries[-1]["sql"]
