@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+
+from django.db import transaction
 from django.dispatch import receiver
 
 from connections.signals import check_recorded
-from notifications.events import events_from_check
+from notifications import events
+
+log = logging.getLogger("koda.notifications")
 
 
 @receiver(check_recorded, dispatch_uid="notifications.check_recorded")
 def _on_check(sender, *, snapshot, incident, refused, models_before, **kwargs) -> None:
-    events_from_check(snapshot, incident, refused=refused, models_before=models_before)
+    # In its own savepoint, and never raising: a failure here must not cost the check its
+    # record (the snapshot, the connection's status), which the caller's transaction holds.
+    try:
+        with transaction.atomic():
+            events.events_from_check(
+                snapshot, incident, refused=refused, models_before=models_before
+            )
+    except Exception:
+        log.exception("raising notifications for a check of %s failed", snapshot.provider_id)

@@ -213,3 +213,20 @@ def test_low_credit_is_told_once_until_it_is_topped_up(receiver, immediate):
     assert first["credit"] == {"amount": 4.1, "unit": "USD", "share_left": None}
     assert first["remedy"] == "Add credit at https://platform.deepseek.com/top_up."
     assert first["provider"] == {"id": "deepseek", "name": "DeepSeek"}
+
+
+def test_a_failure_to_raise_events_never_costs_the_check_its_record(groq, receiver, monkeypatch):
+    from connections.models import HealthSnapshot
+    from notifications import events
+
+    webhook(receiver)
+
+    def broken(*args, **kwargs):
+        Event.objects.create(kind="failing", key="half-written", provider_id="groq", body={})
+        raise RuntimeError("a bug in an event rule")
+
+    monkeypatch.setattr(events, "events_from_check", broken)
+    sweep(groq, 401)
+    assert Connection.objects.get().status == Status.FAILING
+    assert HealthSnapshot.objects.filter(outcome="invalid_credentials").count() == 1
+    assert not Event.objects.exists() and receiver.events() == []  # its writes rolled back
