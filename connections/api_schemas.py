@@ -8,7 +8,7 @@ import dataclasses
 import types
 import typing
 
-from connections.models import Status
+from connections.models import THRESHOLD_UNITS, Status
 from connections.selectors import PUBLIC_FIELDS
 from koda.context import Via
 from koda.openapi import strict
@@ -27,7 +27,6 @@ def nullable(type_: str, **extra) -> dict:
 STRING, INTEGER, BOOLEAN = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
 STRINGS = {"type": "array", "items": STRING}
 NUMBER = {"type": "number"}
-THRESHOLD_UNITS = ("amount", "percent")
 WHEN = nullable("string", format="date-time")
 
 

@@ -8,8 +8,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from connections.api_schemas import THRESHOLD_UNITS
-from connections.models import Connection, HealthRollup
+from connections.models import THRESHOLD_UNITS, Connection, HealthRollup
 from connections.rollups import DAY, bucket_of
 from koda.audit import audit_record
 from koda.context import Context

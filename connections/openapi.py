@@ -8,12 +8,12 @@ from connections.api_schemas import (
     BOOLEAN,
     INTEGER,
     STRING,
-    THRESHOLD_UNITS,
     WHEN,
     nullable,
     ref,
     schemas,
 )
+from connections.models import THRESHOLD_UNITS
 from koda.openapi import error_responses, json_request, json_response, strict
 from providers.fields import AuthMethod, CredentialField, FieldKind
 from providers.registry import ALIASES, BUILTINS, declared_fields

@@ -38,6 +38,10 @@ class Range:
     def span(self) -> timedelta:
         return self.cell * self.cells
 
+    def start(self, now: datetime) -> datetime:
+        """Where the range's first cell begins, for a range ending in the cell holding `now`."""
+        return _floor(now, self.cell) - self.cell * (self.cells - 1)
+
 
 RANGES = {
     r.id: r
@@ -71,7 +75,7 @@ def operations_rows(
 ) -> list[dict]:
     span = RANGES.get(range_id, RANGES["24h"])
     now = now or timezone.now()
-    start = _floor(now, span.cell) - span.cell * (span.cells - 1)
+    start = span.start(now)
     conns = Connection.objects.defer("secrets").order_by("provider_id")
     if provider_ids is not None:
         conns = conns.filter(provider_id__in=provider_ids)
@@ -170,7 +174,7 @@ def operations_incidents(
     ended ones counted up to INCIDENTS_COUNTED). Three queries whatever the history."""
     span = RANGES.get(range_id, RANGES["24h"])
     now = now or timezone.now()
-    start = _floor(now, span.cell) - span.cell * (span.cells - 1)
+    start = span.start(now)
     known = Incident.objects.select_related("connection").only(
         "outcome", "message", "began_at", "ended_at", "connection__provider_id"
     )

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connection as db
-from django.db.models import Model, QuerySet
+from django.db.models import IntegerField, Model, QuerySet
 
 VALUE = "<the lookup's value>"  # where the value goes among the compiled query's parameters
 # The same for an integer column (the ORM refuses text there): a value no row's key takes.
@@ -107,9 +107,8 @@ class Lookup:
         ]
         meta = self.model._meta
         field = meta.pk if self.field == "pk" else meta.get_field(self.field)
-        numeric = field.get_internal_type().endswith(("IntegerField", "AutoField")) or (
-            field.is_relation and field.target_field.get_internal_type().endswith("AutoField")
-        )
+        column = field.target_field if field.is_relation else field
+        numeric = isinstance(column, IntegerField)  # AutoFields are IntegerFields too
         queryset = self.model._default_manager.filter(
             **{self.field: INT_VALUE if numeric else VALUE}, **self.fixed
         )

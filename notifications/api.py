@@ -25,7 +25,7 @@ def channel_dict(channel: Channel, *, deliveries: list[Delivery] | None = None) 
         "kind": channel.kind,
         "name": channel.name,
         "url_hint": channel.url_hint or None,
-        "to": [a.strip() for a in channel.to.split(",") if a.strip()],
+        "to": channel.addresses,
         "events": list(channel.events),
         "status": "failing" if channel.failing_since else "ok",
         "failing_since": channel.failing_since.isoformat() if channel.failing_since else None,

@@ -106,9 +106,8 @@ def email_text(payload: dict) -> str:
 
 
 def _send_email(channel: Channel, payload: dict) -> Sent:
-    to = [a.strip() for a in channel.to.split(",") if a.strip()]
     try:
-        send_mail(f"[Koda] {payload['title']}", email_text(payload), None, to)
+        send_mail(f"[Koda] {payload['title']}", email_text(payload), None, channel.addresses)
     except (smtplib.SMTPException, OSError) as exc:
         secrets = (settings.EMAIL_HOST_PASSWORD,) if settings.EMAIL_HOST_PASSWORD else ()
         return Sent(False, error=redact(f"{type(exc).__name__}: {exc}", *secrets)[:500])

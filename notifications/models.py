@@ -50,6 +50,11 @@ class Channel(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.kind})"
 
+    @property
+    def addresses(self) -> list[str]:
+        """An email channel's addresses (`to` holds them comma-separated)."""
+        return [a.strip() for a in self.to.split(",") if a.strip()]
+
 
 class Event(models.Model):
     """Something operators are told about, once: `key` names the incident (or refusal, or

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import transaction
 
 from connections.models import HealthSnapshot, Incident
+from notifications.delivery import deliver_later
 from notifications.models import Channel, Event, EventKind
 from providers.base import Provider
 
@@ -35,8 +36,6 @@ def raise_event(
     )
     channels = [c.pk for c in Channel.objects.only("events") if kind in c.events]
     if channels:
-        from notifications.delivery import deliver_later
-
         transaction.on_commit(lambda: [deliver_later(event.pk, pk, 1) for pk in channels])
     return [event]
 
@@ -44,7 +43,7 @@ def raise_event(
 def event_body(
     kind: str,
     provider: Provider,
-    snapshot: HealthSnapshot | None,
+    snapshot: HealthSnapshot,
     incident: Incident | None,
     *,
     title: str,
@@ -56,11 +55,11 @@ def event_body(
         "event": kind,
         "title": title,
         "provider": {"id": provider.id, "name": provider.name},
-        "outcome": snapshot.outcome if snapshot else "",
-        "message": snapshot.message if snapshot else "",
-        "remedy": snapshot.remedy if snapshot else "",
+        "outcome": snapshot.outcome,
+        "message": snapshot.message,
+        "remedy": snapshot.remedy,
         "url": f"{settings.KODA_PUBLIC_URL}/providers/{provider.id}/",
-        "at": snapshot.created_at.isoformat() if snapshot else "",
+        "at": snapshot.created_at.isoformat(),
         "incident": (
             {
                 "began_at": incident.began_at.isoformat(),

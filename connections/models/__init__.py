@@ -1,7 +1,7 @@
 """Connections to providers (one per provider), the immutable record of every check, download
 jobs, and the defaults chosen across providers."""
 
-from connections.models.connection import Connection, Status
+from connections.models.connection import THRESHOLD_UNITS, Connection, Status
 from connections.models.health import HealthRollup, HealthSnapshot, Incident
 from connections.models.work import (
     ACTIVE_JOB_STATUSES,
@@ -17,6 +17,7 @@ from connections.models.work import (
 __all__ = [
     "ACTIVE_JOB_STATUSES",
     "ACTIVE_LOGIN_STATUSES",
+    "THRESHOLD_UNITS",
     "Connection",
     "DownloadJob",
     "FunctionDefault",

@@ -8,6 +8,9 @@ from koda.crypto import EncryptedSecretsField
 from providers.registry import PROVIDERS
 from providers.values import Credential, Model
 
+# How a low-credit threshold reads: an amount in the provider's unit, or a percent left.
+THRESHOLD_UNITS = ("amount", "percent")
+
 
 class Status(models.TextChoices):
     NOT_CONFIGURED = "not_configured", "Not connected"
@@ -64,7 +67,7 @@ class Connection(models.Model):
     credit_checked_at = models.DateTimeField(null=True, blank=True)
     credit_threshold = models.FloatField(null=True, blank=True)
     credit_threshold_unit = models.CharField(
-        max_length=8, choices=[("amount", "amount"), ("percent", "percent")], blank=True
+        max_length=8, choices=[(u, u) for u in THRESHOLD_UNITS], blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
