@@ -70,15 +70,31 @@ def seed() -> str:
 class _Fake(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     body = json.dumps(MODELS).encode()
-    requests = 0
+    refusal = json.dumps(
+        {
+            "error": {
+                "message": "'messages' must contain at least one message",
+                "type": "invalid_request_error",
+            }
+        }
+    ).encode()
+    requests = 0  # every request answered, of every method
 
     def do_GET(self) -> None:
+        self._answer(200, self.body)
+
+    def do_POST(self) -> None:
+        # A gateway check's empty chat request, refused as an OpenAI-compatible server does.
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._answer(400, self.refusal)
+
+    def _answer(self, status: int, body: bytes) -> None:
         type(self).requests += 1
-        self.send_response(200)
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(self.body)))
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(self.body)
+        self.wfile.write(body)
 
     def log_message(self, *args) -> None:
         pass
