@@ -10,8 +10,10 @@ Every probe goes through `probe()`, which:
   body a byte at a time cannot hold a worker longer than the timeout;
 - never follows redirects: requests keeps custom auth headers such as `x-api-key` across a
   redirect, so following one could hand the key to another host;
-- ignores proxy/netrc settings from the environment (`trust_env=False`): a stray ~/.netrc would
-  otherwise add its own Authorization header;
+- ignores proxy/netrc settings from the environment: a probe is sent by the pinned adapter
+  itself, with no requests Session to read them (a stray ~/.netrc would otherwise add its own
+  Authorization header); `stream()` keeps a Session (it follows redirects), with
+  `trust_env=False`;
 - reads at most MAX_BODY_BYTES and redacts the caller's secrets from the text it returns.
 """
 
@@ -33,6 +35,7 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 import requests
 from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
+from requests.utils import DEFAULT_ACCEPT_ENCODING
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from koda.redaction import redact
@@ -126,36 +129,39 @@ def probe(
     started = time.monotonic()
     deadline = started + timeout
     pin = Pin(addresses, timeout)
-    session = requests.Session()
-    session.trust_env = False
+    # The request goes straight to the pinned adapter, without a requests Session: a Session's
+    # per-call work (merging its settings, cookies, the environment's proxies and .netrc,
+    # redirects) is all what a probe must not do, and costs more than a fast provider's answer.
     adapter = PinnedAdapter(pin)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
     expired = TransportFailed("timeout", f"no complete answer within {timeout:g} s")
+    response = None
     try:
-        with session.request(
+        prepared = requests.Request(
             method,
             url,
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
+            headers={
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+                "Accept-Encoding": DEFAULT_ACCEPT_ENCODING,  # as a Session would send
+                **(headers or {}),
+            },
             json=json_body,
             data=form_body if raw_body is None else raw_body,
-            timeout=(timeout, timeout),
-            allow_redirects=False,
-            stream=True,
-        ) as response:
-            body = bytearray()
-            # read1 returns what has arrived (iter_content would wait for a full chunk), so the
-            # deadline is checked however slowly a provider drips its body.
-            while chunk := response.raw.read1(64 * 1024, decode_content=True):
-                body += chunk
-                if len(body) > MAX_BODY_BYTES:
-                    break
-                if time.monotonic() > deadline:
-                    raise expired
-            if pin.expired:
+        ).prepare()
+        response = adapter.send(prepared, stream=True, timeout=(timeout, timeout), verify=True)
+        body = bytearray()
+        # read1 returns what has arrived (iter_content would wait for a full chunk), so the
+        # deadline is checked however slowly a provider drips its body.
+        while chunk := response.raw.read1(64 * 1024, decode_content=True):
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                break
+            if time.monotonic() > deadline:
                 raise expired
-            status, response_headers = response.status_code, response.headers
-            encoding = response.encoding
+        if pin.expired:
+            raise expired
+        status, response_headers = response.status_code, response.headers
+        encoding = response.encoding
     except TransportFailed:
         raise
     except Exception as exc:
@@ -163,8 +169,10 @@ def probe(
             raise expired from None
         raise _transport_failure(exc, timeout, secrets) from None
     finally:
+        if response is not None:
+            response.close()
         pin.close()
-        session.close()
+        adapter.close()
     latency_ms = int((time.monotonic() - started) * 1000)
     if len(body) > MAX_BODY_BYTES:
         # Over the cap the answer cannot be read as JSON anyway: keep only what may be shown

@@ -258,3 +258,40 @@ def test_a_stream_hands_over_each_line_as_it_arrives():
     server.close()
     assert [line for line, _ in arrivals] == [b'{"status": "line %d"}' % n for n in range(3)]
     assert arrivals[0][1] < 0.3 and arrivals[1][1] < 0.7  # not all at the end (~1.2 s)
+
+
+def test_a_probe_ignores_the_environments_proxies_and_netrc(tmp_path, monkeypatch):
+    """A probe goes straight to the provider: a proxy in the environment would see the key, and a
+    stray ~/.netrc would replace the provider's auth with its own Authorization header."""
+    seen: list[bytes] = []
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    port = server.getsockname()[1]
+
+    def accept() -> None:
+        conn, _ = server.accept()
+        seen.append(conn.recv(65536))
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+        conn.close()
+
+    threading.Thread(target=accept, daemon=True).start()
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login stray password netrc-password\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("NETRC", str(netrc))
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")  # the discard port: nothing answers
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    try:
+        answer = http.probe(
+            "GET", f"http://127.0.0.1:{port}/v1/models", headers={"x-api-key": "k"}, local=True
+        )
+    finally:
+        server.close()
+    assert answer.status == 200 and answer.json == {}
+    request = seen[0].decode()
+    assert request.startswith("GET /v1/models HTTP/1.1")  # not the absolute form sent to a proxy
+    assert "authorization" not in request.lower() and "x-api-key: k" in request.lower()
