@@ -234,7 +234,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
     }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, skipping the per-request health check (a SELECT 1 round trip) for a
+    # connection used within the last second (koda/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "koda.postgresql"
+if DATABASES["default"]["ENGINE"] == "koda.postgresql" and env.bool(
     "KODA_DB_PREPARED_STATEMENTS", True
 ):
     # Statements run often (a runtime's token lookup, the audit INSERT, the state reads) are
