@@ -13,6 +13,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from connections import credit, selectors, services
 from connections.forms import DefaultModelForm
+from connections.routing import STAMP_NAMES, routing, stamp_expressions
 from koda.api import (
     ApiError,
     Conflict,
@@ -20,9 +21,11 @@ from koda.api import (
     NotFound,
     Unprocessable,
     api_view,
+    operator_authenticator,
     parse_json,
 )
 from koda.context import Context, Via
+from koda.tokens import api_token_lookup
 from providers.base import Provider
 from providers.fields import AuthMethod
 from providers.registry import get_provider
@@ -60,6 +63,18 @@ def _unsupported(exc: services.UnsupportedAuthMethod) -> ApiError:
     )
 
 
+# The hottest operator reads (a connection's state, the catalog) answer from the per-process copy
+# of the connections (`connections.routing`), checked against the stamp that the token lookup
+# reads in the same statement: one statement per request, as for an agent's resolve.
+_with_stamp = operator_authenticator(api_token_lookup(stamp_expressions))
+
+
+def _request_stamp(request: HttpRequest) -> tuple | None:
+    """The routing stamp read with the request's API token; None for a session (read then)."""
+    token = request.api_token
+    return None if token is None else tuple(getattr(token, name) for name in STAMP_NAMES)
+
+
 def _state(provider: Provider, connection=None) -> dict:
     if connection is None:
         connection = selectors.connection_get(provider)
@@ -73,13 +88,13 @@ def _field_errors(errors: dict[str, list[str]]) -> InvalidInput:
 _catalog: tuple[tuple, datetime | None, bytes] | None = None
 
 
-@api_view(["GET"])
+@api_view(["GET"], authenticate=_with_stamp)
 def catalog(request: HttpRequest):
     """The same for every caller until something it shows changes: encoded once per change
     (per process), checked against the database's stamp on every request, and kept no later
     than the next key falling due for rotation (the one part that changes with time alone)."""
     global _catalog
-    stamp = selectors.catalog_stamp()
+    stamp = selectors.catalog_stamp(_request_stamp(request))
     cached = _catalog
     if (
         cached is None
@@ -96,13 +111,14 @@ def catalog(request: HttpRequest):
     return HttpResponse(cached[2], content_type="application/json")
 
 
-@api_view(["GET", "DELETE"])
+@api_view(["GET", "DELETE"], authenticate=_with_stamp)
 def connection(request: HttpRequest, provider_id: str):
     provider = _provider(provider_id)
     if request.method == "DELETE":
         parse_json(request, allowed={})
         return _disconnect(request, provider)
-    return {"connection": _state(provider)}
+    current = routing(_request_stamp(request)).connections.get(provider.id)
+    return {"connection": selectors.connection_state(provider, current)}
 
 
 @api_view(["POST"])

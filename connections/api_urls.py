@@ -59,11 +59,14 @@ catalog_patterns = [
 ]
 
 urlpatterns = [
-    *catalog_patterns,
+    # The hottest reads first (URL resolution tries patterns in order). Only
+    # providers/downloads/connection could match both: download ids are UUIDs, and no provider
+    # is called "downloads", so it is a 404 either way.
     path("connections/catalog", api.catalog, name="catalog"),
+    path(f"{P}/connection", api.connection, name="connection"),
+    *catalog_patterns,
     path("providers", custom_api.providers_create, name="providers-create"),
     path(P, custom_api.provider_delete, name="provider-delete"),
-    path(f"{P}/connection", api.connection, name="connection"),
     path(f"{P}/connection/disconnect", api.connection_disconnect, name="connection-disconnect"),
     path(f"{P}/connection/api-key", api.connection_api_key, name="connection-api-key"),
     path(f"{P}/connection/local", api.connection_local, name="connection-local"),

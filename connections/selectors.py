@@ -101,11 +101,13 @@ def connection_get(provider: Provider) -> Connection | None:
     return _BY_PROVIDER.first(provider.id)
 
 
-def catalog_stamp() -> tuple:
+def catalog_stamp(routing_stamp: tuple | None = None) -> tuple:
     """What the catalog depends on, read cheaply: the connections and defaults (routing's
-    stamp: every write moves it) and the registry's custom providers (their generation)."""
+    stamp: every write moves it; read now unless the caller read it already) and the
+    registry's custom providers (their generation)."""
     list(PROVIDERS)  # reloads the custom providers when due
-    return (db.alias, db.settings_dict["NAME"], *read_stamp(), PROVIDERS.generation)
+    stamp = read_stamp() if routing_stamp is None else routing_stamp
+    return (db.alias, db.settings_dict["NAME"], *stamp, PROVIDERS.generation)
 
 
 def catalog_answer() -> tuple[list[dict], datetime | None]:

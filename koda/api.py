@@ -27,6 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from koda.crypto import InvalidToken
 from koda.operators import is_operator
+from koda.prepared import Lookup
 from koda.tokens import api_token_authenticate
 
 log = logging.getLogger("koda.api")
@@ -149,35 +150,45 @@ def _origin_matches_host(request: HttpRequest) -> bool:
     return parts.scheme == expected_scheme and parts.netloc.lower() == request.get_host().lower()
 
 
-def _authenticate(request: HttpRequest) -> str:
-    """Set request.user / request.api_token; return "token" or "session"; raise on failure."""
-    header = request.headers.get("Authorization", "")
-    if header:
-        scheme, _, credentials = header.partition(" ")
-        if scheme.lower() != "bearer" or not credentials.strip():
+def operator_authenticator(lookup: Lookup | None = None) -> Callable[[HttpRequest], str]:
+    """The operator authentication (a bearer API token or the session cookie), for
+    `api_view(authenticate=…)`. `lookup`: a token lookup that reads more in the same statement
+    (`koda.tokens.api_token_lookup(annotations)`), for views that want it on the token."""
+
+    def authenticate(request: HttpRequest) -> str:
+        """Set request.user / request.api_token; return "token" or "session"; raise on failure."""
+        header = request.headers.get("Authorization", "")
+        if header:
+            scheme, _, credentials = header.partition(" ")
+            if scheme.lower() != "bearer" or not credentials.strip():
+                raise Unauthenticated(
+                    "Use 'Authorization: Bearer <token>'.", headers={"WWW-Authenticate": "Bearer"}
+                )
+            token = api_token_authenticate(credentials.strip(), lookup)
+            if token is None:
+                raise Unauthenticated(
+                    "The bearer token is unknown or revoked.",
+                    code="invalid_token",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+            request.user = token.operator
+            request.api_token = token
+            return "token"
+        if not request.user.is_authenticated:
             raise Unauthenticated(
-                "Use 'Authorization: Bearer <token>'.", headers={"WWW-Authenticate": "Bearer"}
-            )
-        token = api_token_authenticate(credentials.strip())
-        if token is None:
-            raise Unauthenticated(
-                "The bearer token is unknown or revoked.",
-                code="invalid_token",
+                "Log in to the dashboard (cookie koda_operator_session) "
+                "or send Authorization: Bearer <token>.",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        request.user = token.operator
-        request.api_token = token
-        return "token"
-    if not request.user.is_authenticated:
-        raise Unauthenticated(
-            "Log in to the dashboard (cookie koda_operator_session) "
-            "or send Authorization: Bearer <token>.",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    if not is_operator(request.user):
-        raise Forbidden("This account is not an operator.")
-    request.api_token = None
-    return "session"
+        if not is_operator(request.user):
+            raise Forbidden("This account is not an operator.")
+        request.api_token = None
+        return "session"
+
+    return authenticate
+
+
+_authenticate = operator_authenticator()
 
 
 def _check_body(request: HttpRequest, via: str) -> None:

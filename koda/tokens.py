@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
@@ -47,15 +49,29 @@ def api_token_create(
     return token, plaintext
 
 
-# Every API call looks its token up: compiled once (koda.prepared), the operator joined in.
-_BY_HASH = Lookup(ApiToken, "token_hash", related=["operator"], revoked_at__isnull=True)
+def api_token_lookup(annotations: Callable[[], dict[str, Any]] | None = None) -> Lookup:
+    """The lookup of an active token by its hash, compiled once (koda.prepared), the operator
+    joined in. `annotations`: more to read in the same statement (an app's stamp), set on the
+    token as attributes."""
+    return Lookup(
+        ApiToken,
+        "token_hash",
+        related=["operator"],
+        annotations=annotations,
+        revoked_at__isnull=True,
+    )
 
 
-def api_token_authenticate(plaintext: str) -> ApiToken | None:
-    """The active token with this plaintext whose operator may still use the API, else None."""
+# Every API call looks its token up.
+_BY_HASH = api_token_lookup()
+
+
+def api_token_authenticate(plaintext: str, lookup: Lookup | None = None) -> ApiToken | None:
+    """The active token with this plaintext whose operator may still use the API, else None
+    (found by `lookup`, one of `api_token_lookup`'s, or the plain one)."""
     if not plaintext.startswith(TOKEN_PREFIX):
         return None
-    token = _BY_HASH.first(token_digest(plaintext))
+    token = (lookup or _BY_HASH).first(token_digest(plaintext))
     if token is None or not (token.operator.is_active and token.operator.is_staff):
         return None
     now = timezone.now()

@@ -78,11 +78,12 @@ def test_it_reads_the_catalog_in_constant_queries(api, django_assert_max_num_que
     for provider_id in DESIGN_IDS[:10]:
         make_connection(provider_id, api_key="k" * 30)
     PROVIDERS.reload()  # the custom providers, read every 2 s whatever the requests
-    # auth (token + touch) + the stamp + one query for every connection, whatever their number
-    with django_assert_max_num_queries(4):
+    # auth (token and stamp, + touch) + one query for every connection, whatever their number
+    with django_assert_max_num_queries(3):
         first = api.get("/connections/catalog").json()
-    # Nothing changed: the stamp alone (the answer is kept per process, encoded once).
-    with django_assert_max_num_queries(2):
+    # Nothing changed: the token lookup alone, which reads the stamp in the same statement (the
+    # answer is kept per process, encoded once).
+    with django_assert_max_num_queries(1):
         assert api.get("/connections/catalog").json() == first
 
 
@@ -115,3 +116,34 @@ def test_the_kept_catalog_follows_every_change(api):
     assert "lab-vllm" not in states()
     Connection.objects.filter(pk=groq.pk).delete()
     assert states()["groq"]["status"] == "not_configured"
+
+
+def test_a_connection_state_is_one_statement_and_follows_every_change(
+    api, cookie_api, django_assert_num_queries
+):
+    """The state answers from the per-process copy of the connections, checked against the
+    stamp that the token lookup reads in the same statement; any write shows at once."""
+    groq = make_connection("groq", api_key="gsk_" + "t" * 48, status=Status.VERIFIED)
+    api.get("/providers/groq/connection")  # the first read loads the copy (and touches the token)
+    with django_assert_num_queries(1):
+        state = api.get("/providers/groq/connection").json()["connection"]
+    assert state["status"] == "verified" and state["secret_hint"] == groq.secret_hint
+    assert "t" * 48 not in str(state)
+
+    def status() -> str:
+        return api.get("/providers/groq/connection").json()["connection"]["status"]
+
+    Connection.objects.filter(pk=groq.pk).update(status="failing")  # bulk, not save()
+    assert status() == "failing"
+    groq.refresh_from_db()
+    groq.last_message, groq.last_checked_at = "a new message", timezone.now()
+    groq.save()
+    state = api.get("/providers/groq/connection").json()["connection"]
+    assert state["last_check"]["message"] == "a new message"
+    # The dashboard's session reads the same (its stamp read in a statement of its own).
+    assert cookie_api.get("/providers/groq/connection").json()["connection"] == state
+    Connection.objects.filter(pk=groq.pk).delete()
+    assert status() == "not_configured"
+    assert cookie_api.get("/providers/groq/connection").json()["connection"]["status"] == (
+        "not_configured"
+    )

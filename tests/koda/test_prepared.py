@@ -80,3 +80,34 @@ def test_integer_keys_fixed_null_filters_and_for_update():
         assert locked.first("groq").pk == connection.pk
     if db.features.has_select_for_update:
         assert "FOR UPDATE" in queries[-1]["sql"]
+
+
+def test_annotations_are_read_in_the_same_statement(operator):
+    """As the operator token lookup reads the routing stamp: a scalar subquery beside the row,
+    set on the instance as `annotate` sets it, and current on every call."""
+    from django.db import connection as db
+    from django.db.models import Count, Subquery
+    from django.test.utils import CaptureQueriesContext
+
+    def counted() -> dict:
+        others = (
+            Connection.objects.order_by()
+            .values("auth_method")
+            .annotate(n=Count("pk"))
+            .values("n")[:1]
+        )
+        return {"connections": Subquery(others)}
+
+    token, plaintext = api_token_create(operator=operator, name="ci", ctx=Context.command("t"))
+    lookup = Lookup(ApiToken, "token_hash", related=["operator"], annotations=counted)
+    with CaptureQueriesContext(db) as queries:
+        found = lookup.first(token_digest(plaintext))
+    assert len(queries) == 1
+    assert found.pk == token.pk and found.operator.pk == operator.pk
+    assert found.connections is None  # no connection yet: the subquery's NULL
+    make_connection("groq", api_key="gsk_" + "a" * 48)
+    make_connection("mistral", api_key="m" * 32)
+    assert lookup.first(token_digest(plaintext)).connections == 2
+    assert fields(lookup.first(token_digest(plaintext))) == fields(
+        ApiToken.objects.get(pk=token.pk)
+    )
