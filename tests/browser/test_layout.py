@@ -4,6 +4,7 @@ pills stay inside their cards. Screenshots of failures go to test-artifacts/."""
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -25,6 +26,7 @@ PAGES = [
     "/providers/openai/",
     "/providers/elevenlabs/",
     "/providers/openrouter/",
+    "/providers/deepseek/",
     "/providers/whispercpp/",
     "/providers/kokoro/",
     "/providers/ollama/",
@@ -71,7 +73,34 @@ def house(operator):
             trigger="sweep",
             latency_ms=100 + i * 17,
         )
-    summaries_rebuild([openai.pk])  # written directly: what checks keep as they are recorded
+    # A balance under its threshold: the provider page's credit figure, sparkline and form.
+    deepseek = make_connection(
+        "deepseek",
+        api_key="sk-" + "d" * 32,
+        status=Status.VERIFIED,
+        last_checked_at=now,
+        credit_amount=1.25,
+        credit_unit="USD",
+        credit_checked_at=now,
+        credit_threshold=5,
+        credit_threshold_unit="amount",
+    )
+    for day, amount in enumerate((9.5, 6.0, 3.2, 1.25)):
+        snapshot = HealthSnapshot.objects.create(
+            provider_id="deepseek",
+            connection=deepseek,
+            ok=True,
+            outcome="ok",
+            message="checked",
+            trigger="sweep",
+            latency_ms=220,
+            credit_amount=amount,
+            credit_unit="USD",
+        )
+        HealthSnapshot.objects.filter(pk=snapshot.pk).update(
+            created_at=now - timedelta(days=3 - day)
+        )
+    summaries_rebuild([openai.pk, deepseek.pk])  # written directly: as checks keep them
     CustomProvider.objects.create(
         id="lab-vllm", name="Lab vLLM", preset="vllm", base_url="http://127.0.0.1:8000/v1"
     )
@@ -110,6 +139,10 @@ def test_every_page_fits_the_screen(page, koda_server, house, width):
     for path in PAGES:
         response = page.goto(koda_server.url + path)
         assert response.status == 200, path
+        if path == "/providers/deepseek/":  # the credit block is laid out, not missing
+            assert page.get_by_test_id("credit").is_visible()
+            assert page.locator("svg.credit-trend").count() == 1
+            assert page.get_by_test_id("low-credit").count() >= 1
         overflow = page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
