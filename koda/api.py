@@ -326,6 +326,10 @@ def parse_json(
         if data.get(name) in (None, ""):
             errors.setdefault(name, []).append("This field is required.")
     for name, value in data.items():
+        problem = _unstorable_text(value)
+        if problem:
+            errors.setdefault(name, []).append(problem)
+            continue
         expected = allowed[name]
         if value is not None and (
             not isinstance(value, expected)
@@ -335,6 +339,29 @@ def parse_json(
     if errors:
         raise InvalidInput("Some fields are invalid.", details={"fields": errors})
     return data
+
+
+def _unstorable_text(value: Any) -> str | None:
+    """Why a JSON value holds text no database column can keep, or None: the NUL character
+    (PostgreSQL text refuses it) or a lone UTF-16 surrogate
+    (`"\\ud800"` is valid JSON but no valid UTF-8). Checked for every field, nested values and
+    keys included, so no endpoint meets it later as a 500."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                return "Text must not contain the NUL character (\\u0000)."
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "Text must be valid Unicode (a lone surrogate such as \\ud800 is not)."
+    return None
 
 
 def _as_tuple(expected: type | tuple[type, ...]) -> tuple[type, ...]:

@@ -110,6 +110,34 @@ def test_it_explains_malformed_json(api, connected, raw, code):
     assert Connection.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("path", "raw", "field"),
+    [
+        # What the fuzzer sent (a 500 on PostgreSQL, whose text columns refuse NUL).
+        ("/agents", '{"id": "custom", "name": "a\\u0000b"}', "name"),
+        ("/agents", '{"id": "custom", "name": "lone \\ud800 surrogate"}', "name"),
+        # Nested, and in a key: every value of every field is read.
+        (
+            "/agents/support-bot/model-policy",
+            '{"roles": {"triage\\u0000": {"model": "groq/llama"}}}',
+            "roles",
+        ),
+        ("/defaults/chat", '{"provider": "groq", "model": "llama\\u0000"}', "model"),
+    ],
+)
+def test_it_refuses_text_no_database_can_store(api, connected, path, raw, field):
+    from agents.models import Agent
+    from agents.services import agent_create
+    from koda.context import Context
+
+    agent_create(slug="support-bot", name="Support bot", ctx=Context.command("tests"))
+    method = "POST" if path == "/agents" else "PUT"
+    response = api.call(method, path, raw=raw)
+    error = assert_error(response, 400, "invalid_input")
+    assert field in error["details"]["fields"]
+    assert list(Agent.objects.values_list("slug", flat=True)) == ["support-bot"]
+
+
 def test_it_names_unknown_fields(api, connected):
     response = api.call("POST", "/providers/groq/connection/disconnect", {"force": True})
     error = assert_error(response, 400, "unknown_fields")
