@@ -194,25 +194,30 @@ def test_it_reads_retry_after_as_a_future_date():
     assert 85 <= http.retry_after_seconds(when) <= 90
 
 
-def test_it_connects_to_the_address_it_checked_not_a_second_dns_answer(monkeypatch, settings):
-    """DNS rebinding: a name that resolves to a public address for the check and to 127.0.0.1
-    right after must never reach 127.0.0.1."""
-    hits = []
+def one_answer_server() -> tuple[socket.socket, int, list[bytes]]:
+    """A socket on 127.0.0.1 that answers one request with `{}` and keeps what it received."""
+    received: list[bytes] = []
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(4)
-    port = server.getsockname()[1]
 
     def accept() -> None:
         try:
             conn, _ = server.accept()
         except OSError:
             return
-        hits.append(conn.recv(4096))
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+        received.append(conn.recv(65536))
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
         conn.close()
 
     threading.Thread(target=accept, daemon=True).start()
+    return server, server.getsockname()[1], received
+
+
+def test_it_connects_to_the_address_it_checked_not_a_second_dns_answer(monkeypatch, settings):
+    """DNS rebinding: a name that resolves to a public address for the check and to 127.0.0.1
+    right after must never reach 127.0.0.1."""
+    server, port, hits = one_answer_server()
     answers = iter(["104.16.0.1", "127.0.0.1", "127.0.0.1"])
 
     def getaddrinfo(host, port_, *args, **kwargs):
@@ -263,19 +268,7 @@ def test_a_stream_hands_over_each_line_as_it_arrives():
 def test_a_probe_ignores_the_environments_proxies_and_netrc(tmp_path, monkeypatch):
     """A probe goes straight to the provider: a proxy in the environment would see the key, and a
     stray ~/.netrc would replace the provider's auth with its own Authorization header."""
-    seen: list[bytes] = []
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(4)
-    port = server.getsockname()[1]
-
-    def accept() -> None:
-        conn, _ = server.accept()
-        seen.append(conn.recv(65536))
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
-        conn.close()
-
-    threading.Thread(target=accept, daemon=True).start()
+    server, port, seen = one_answer_server()
     netrc = tmp_path / ".netrc"
     netrc.write_text("machine 127.0.0.1 login stray password netrc-password\n")
     netrc.chmod(0o600)
