@@ -1,4 +1,4 @@
-"""JSON API plumbing: one error shape, one exception hierarchy, auth, CSRF rule, body parsing.
+"""JSON API plumbing: auth, the CSRF rule, body parsing; the error shape is `koda.api_errors`.
 
 Every API view is wrapped by `api_view`, which:
 - authenticates by `Authorization: Bearer <token>` or the operator session cookie (401 otherwise);
@@ -13,7 +13,6 @@ Every API view is wrapped by `api_view`, which:
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -21,116 +20,63 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from koda.api_errors import (  # re-exported: views import the API plumbing from one place
+    DATABASE_ERRORS,
+    DATABASE_RETRY_AFTER,
+    ApiError,
+    Conflict,
+    DatabaseUnavailable,
+    Forbidden,
+    InvalidInput,
+    InvalidJson,
+    LengthRequired,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    ServerError,
+    Unauthenticated,
+    Unprocessable,
+    UnsupportedMediaType,
+    error_response,
+    is_database_down,
+)
+from koda.api_json import parse_json
 from koda.crypto import InvalidToken
 from koda.operators import is_operator
 from koda.prepared import Lookup
 from koda.tokens import api_token_authenticate
 
+__all__ = [
+    "DATABASE_ERRORS",
+    "DATABASE_RETRY_AFTER",
+    "UNSAFE_METHODS",
+    "ApiError",
+    "Conflict",
+    "DatabaseUnavailable",
+    "Forbidden",
+    "InvalidInput",
+    "InvalidJson",
+    "LengthRequired",
+    "MethodNotAllowed",
+    "NotFound",
+    "PayloadTooLarge",
+    "ServerError",
+    "Unauthenticated",
+    "Unprocessable",
+    "UnsupportedMediaType",
+    "api_view",
+    "error_response",
+    "is_database_down",
+    "operator_authenticator",
+    "parse_json",
+]
+
 log = logging.getLogger("koda.api")
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-class ApiError(Exception):
-    status = 400
-    code = "bad_request"
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: str | None = None,
-        status: int | None = None,
-        details: dict | None = None,
-        headers: dict | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code or self.code
-        self.status = status or self.status
-        self.details = details or {}
-        self.headers = headers or {}
-
-
-class InvalidJson(ApiError):
-    code = "invalid_json"
-
-
-class InvalidInput(ApiError):
-    code = "invalid_input"
-
-
-class Unauthenticated(ApiError):
-    status, code = 401, "authentication_required"
-
-
-class Forbidden(ApiError):
-    status, code = 403, "forbidden"
-
-
-class NotFound(ApiError):
-    status, code = 404, "not_found"
-
-
-class MethodNotAllowed(ApiError):
-    status, code = 405, "method_not_allowed"
-
-
-class Conflict(ApiError):
-    status, code = 409, "conflict"
-
-
-class LengthRequired(ApiError):
-    status, code = 411, "length_required"
-
-
-class PayloadTooLarge(ApiError):
-    status, code = 413, "payload_too_large"
-
-
-class UnsupportedMediaType(ApiError):
-    status, code = 415, "unsupported_media_type"
-
-
-class Unprocessable(ApiError):
-    status, code = 422, "unprocessable"
-
-
-class ServerError(ApiError):
-    status, code = 500, "internal_error"
-
-
-# What a lost database raises (refused or dropped connection, SQLite's file locked or gone), and
-# how soon to ask again.
-DATABASE_ERRORS = (OperationalError, InterfaceError)
-DATABASE_RETRY_AFTER = "5"
-
-
-class DatabaseUnavailable(ApiError):
-    status, code = 503, "database_unavailable"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "Koda cannot reach its database; try again shortly.",
-            headers={"Retry-After": DATABASE_RETRY_AFTER},
-        )
-
-
-def is_database_down(exc: BaseException | None) -> bool:
-    """The database refused or dropped the connection (or SQLite's file is locked or gone)."""
-    return isinstance(exc, DATABASE_ERRORS)
-
-
-def error_response(error: ApiError) -> JsonResponse:
-    body = {"error": {"code": error.code, "message": error.message, "details": error.details}}
-    response = JsonResponse(body, status=error.status)
-    for name, value in error.headers.items():
-        response[name] = value
-    return response
 
 
 def _is_json(request: HttpRequest) -> bool:
@@ -292,88 +238,3 @@ def api_view(
         return wrapper
 
     return decorator
-
-
-def parse_json(
-    request: HttpRequest,
-    *,
-    allowed: dict[str, type | tuple[type, ...]],
-    required: Iterable[str] = (),
-) -> dict[str, Any]:
-    """Parse the body as one JSON object whose fields are known and of the right type."""
-    if not request.body:
-        data: Any = {}
-    else:
-        try:
-            data = json.loads(request.body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InvalidJson(f"The body is not valid JSON: {exc}.") from None
-        except RecursionError:
-            raise InvalidJson("The body is nested too deeply to read.") from None
-        except ValueError as exc:  # e.g. an integer of thousands of digits
-            raise InvalidJson(f"The body has a value Koda cannot read: {exc}."[:300]) from None
-    if not isinstance(data, dict):
-        raise InvalidJson("The body must be a JSON object.", code="invalid_body")
-    unknown = sorted(set(data) - set(allowed))
-    if unknown:
-        raise InvalidInput(
-            f"Unknown field(s): {', '.join(unknown)}.",
-            code="unknown_fields",
-            details={"unknown": unknown, "allowed": sorted(allowed)},
-        )
-    errors: dict[str, list[str]] = {}
-    for name in required:
-        if data.get(name) in (None, ""):
-            errors.setdefault(name, []).append("This field is required.")
-    for name, value in data.items():
-        problem = _unstorable_text(value)
-        if problem:
-            errors.setdefault(name, []).append(problem)
-            continue
-        expected = allowed[name]
-        if value is not None and (
-            not isinstance(value, expected)
-            or (isinstance(value, bool) and bool not in _as_tuple(expected))
-        ):
-            errors.setdefault(name, []).append(f"Expected {_type_name(expected)}.")
-    if errors:
-        raise InvalidInput("Some fields are invalid.", details={"fields": errors})
-    return data
-
-
-def _unstorable_text(value: Any) -> str | None:
-    """Why a JSON value holds text no database column can keep, or None: the NUL character
-    (PostgreSQL text refuses it) or a lone UTF-16 surrogate
-    (`"\\ud800"` is valid JSON but no valid UTF-8). Checked for every field, nested values and
-    keys included, so no endpoint meets it later as a 500."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, str):
-            if "\x00" in item:
-                return "Text must not contain the NUL character (\\u0000)."
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                return "Text must be valid Unicode (a lone surrogate such as \\ud800 is not)."
-    return None
-
-
-def _as_tuple(expected: type | tuple[type, ...]) -> tuple[type, ...]:
-    return expected if isinstance(expected, tuple) else (expected,)
-
-
-def _type_name(expected: type | tuple[type, ...]) -> str:
-    names = {
-        str: "a string",
-        int: "an integer",
-        bool: "a boolean",
-        list: "a list",
-        dict: "an object",
-    }
-    return " or ".join(names.get(t, t.__name__) for t in _as_tuple(expected))

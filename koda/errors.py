@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.html import escape
 
-from koda.api import (
+from koda.api_errors import (
     DATABASE_RETRY_AFTER,
     ApiError,
     DatabaseUnavailable,
