@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection as db
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from connections.credit import credit_chart, credit_trends
 from connections.models import Connection, HealthRollup, Incident
-from connections.rollups import HOUR, TEN_MINUTES, bucket_of
+from connections.rollups import HOUR, SIX_HOURS, TEN_MINUTES, bucket_of
 from connections.selectors import connection_state
 from koda.models import AuditEvent
 from providers.registry import PROVIDERS
@@ -95,10 +95,15 @@ def operations_rows(
     ):
         cells.setdefault(conn_id, {})[(bucket - first) // cell] = [total, ok]
 
-    week = {  # 2: uptime over 7 d (to the hour)
+    # 2: uptime over 7 d, exact to the hour: the 6-hour buckets wholly inside the window, and the
+    # hours before the first of them (at most 5) — the hourly buckets' sum from a fifth of the rows.
+    first_hour = bucket_of(now - timedelta(days=7), HOUR)
+    first_six = -(-first_hour // SIX_HOURS) * SIX_HOURS
+    week = {
         conn_id: (total, ok)
         for conn_id, total, ok in rollups.filter(
-            width=HOUR, bucket__gte=bucket_of(now - timedelta(days=7), HOUR)
+            Q(width=SIX_HOURS, bucket__gte=first_six)
+            | Q(width=HOUR, bucket__gte=first_hour, bucket__lt=first_six)
         )
         .values("connection_id")
         .annotate(total=Sum("total"), ok=Sum("ok"))

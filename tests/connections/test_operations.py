@@ -320,3 +320,38 @@ def test_operations_counts_incidents_up_to_a_bound(operator_client):
     Incident.objects.filter(pk__in=Incident.objects.values("pk")[:2]).delete()
     html = operator_client.get("/operations/").content.decode()
     assert f"50 latest of {INCIDENTS_COUNTED - 1} incidents" in html
+
+
+@pytest.mark.parametrize("minute", [0, 7, 59])
+def test_the_seven_day_uptime_is_exact_to_the_hour(db, minute):
+    """Read from 6-hour buckets plus the hours before the first of them: the same figure as every
+    check since the hour a week ago, whatever the minute the page is read at."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from connections.operations_data import operations_rows
+    from connections.rollups import HOUR, bucket_of
+
+    connection = make_connection("groq", api_key="gsk_" + "w" * 40, status=Status.VERIFIED)
+    # 22:xx: a week before, the first 6-hour bucket inside the window starts two hours in.
+    now = (timezone.now() - timedelta(days=1)).replace(hour=22, minute=minute, second=30)
+    offsets = [
+        timedelta(days=7, hours=2),  # before the window
+        timedelta(days=7, minutes=-10),  # its first hour, before the first 6-hour bucket
+        timedelta(days=6, hours=22),
+        timedelta(days=6, hours=13),
+        timedelta(days=3),
+        timedelta(hours=5),
+        timedelta(minutes=20),
+    ]
+    oks = [False, False, True, True, False, True, True]
+    for offset, ok in zip(offsets, oks, strict=True):
+        snapshot_at(connection, now - offset, ok, "timeout")
+    since = bucket_of(now - timedelta(days=7), HOUR)
+    counted = [
+        ok for offset, ok in zip(offsets, oks, strict=True) if (now - offset).timestamp() >= since
+    ]
+    expected = round(100 * sum(counted) / len(counted), 1)
+    (row,) = operations_rows(range_id="7d", now=now)
+    assert row["uptime"]["7d"] == expected
