@@ -276,15 +276,16 @@ def _chart(checks: list[tuple[int, int, bool]], now: datetime) -> dict | None:
                 ]
             )
         ),
-        "top": scale,
-        "top_y": round(y(scale), 1),
-        "zero_y": round(y(0), 1),
+        # Numbers as text: the template would otherwise localise each of them (a page has ~750).
+        "top": str(scale),
+        "top_y": f"{y(scale):.1f}",
+        "zero_y": f"{y(0):.1f}",
         "ticks": [
-            {"x": round(AXIS + plot * h / 24, 1), "label": f"-{24 - h}h" if h < 24 else "now"}
+            {"x": f"{AXIS + plot * h / 24:.1f}", "label": f"-{24 - h}h" if h < 24 else "now"}
             for h in (0, 6, 12, 18, 24)
         ],
-        "last": checks[-1][1],
-        "count": len(checks),
+        "last": str(checks[-1][1]),
+        "count": str(len(checks)),
     }
 
 
