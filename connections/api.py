@@ -13,7 +13,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from connections import credit, selectors, services
 from connections.forms import DefaultModelForm
-from connections.routing import STAMP_NAMES, routing, stamp_expressions
+from connections.routing import STAMP_NAMES, stamp_expressions
 from koda.api import (
     ApiError,
     Conflict,
@@ -63,9 +63,9 @@ def _unsupported(exc: services.UnsupportedAuthMethod) -> ApiError:
     )
 
 
-# The hottest operator reads (a connection's state, the catalog) answer from the per-process copy
-# of the connections (`connections.routing`), checked against the stamp that the token lookup
-# reads in the same statement: one statement per request, as for an agent's resolve.
+# The hottest operator reads (a connection's state, the catalog) answer from per-process copies
+# checked against routing's stamp, which the token lookup reads in the same statement: one
+# statement per request, as for an agent's resolve.
 _with_stamp = operator_authenticator(api_token_lookup(stamp_expressions))
 
 
@@ -117,7 +117,7 @@ def connection(request: HttpRequest, provider_id: str):
     if request.method == "DELETE":
         parse_json(request, allowed={})
         return _disconnect(request, provider)
-    current = routing(_request_stamp(request)).connections.get(provider.id)
+    current = selectors.connections_current(_request_stamp(request)).get(provider.id)
     return {"connection": selectors.connection_state(provider, current)}
 
 

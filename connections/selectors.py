@@ -93,7 +93,31 @@ def connections_by_provider() -> dict[str, Connection]:
     return {c.provider_id: c for c in Connection.objects.defer("secrets")}
 
 
-# Read on every state request: compiled once (koda.prepared); the secrets stay encrypted.
+# The connections as the state shows them, kept per process and checked against routing's stamp
+# (every write moves it): the API's state reads answer from here, one statement per request (the
+# token lookup reads the stamp). Secrets unread, unlike routing's own copy: a secret that cannot
+# be decrypted (a wrong KODA_ENCRYPTION_KEY) never stops the state from being read.
+_current: tuple[tuple, dict[str, Connection]] | None = None
+
+
+def connections_current(routing_stamp: tuple | None = None) -> dict[str, Connection]:
+    """Every connection by provider id, secrets unread, from this process's copy while the
+    stamp (read now, or given: read by the caller with its token) says nothing changed."""
+    global _current
+    stamp = (
+        db.alias,
+        db.settings_dict["NAME"],
+        *(read_stamp() if routing_stamp is None else routing_stamp),
+    )
+    cached = _current
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    fresh = connections_by_provider()
+    _current = (stamp, fresh)
+    return fresh
+
+
+# Read by the pages and after writes: compiled once (koda.prepared); the secrets stay encrypted.
 _BY_PROVIDER = Lookup(Connection, "provider_id", defer=["secrets"])
 
 

@@ -252,6 +252,11 @@ def test_it_says_when_a_stored_secret_cannot_be_decrypted(api, connected, debug,
         api.call("POST", "/providers/groq/connection/verify"), 500, "secret_unreadable"
     )
     assert "KODA_ENCRYPTION_KEY" in error["message"]
+    # What needs no secret still answers, to tell the operator what is there: the state and
+    # the catalog never decrypt one.
+    state = api.get("/providers/groq/connection")
+    assert state.status_code == 200 and state.json()["connection"]["status"] != "not_configured"
+    assert api.get("/connections/catalog").status_code == 200
 
 
 def test_it_refuses_a_chunked_body_it_cannot_read_instead_of_reading_nothing(api_token, connected):
