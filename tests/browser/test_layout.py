@@ -78,6 +78,8 @@ def house(operator):
         "deepseek",
         api_key="sk-" + "d" * 32,
         status=Status.VERIFIED,
+        last_outcome="ok",
+        last_message="DeepSeek accepted the key and listed 2 models.",
         last_checked_at=now,
         credit_amount=1.25,
         credit_unit="USD",
