@@ -132,7 +132,7 @@ def house(operator):
     policy_set(agent=agent, data={"fallback_order": ["openrouter", "openai"]}, ctx=ctx)
 
 
-@pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.parametrize("width", [390, 800, 1024, 1280])
 def test_every_page_fits_the_screen(page, koda_server, house, width):
     page.set_viewport_size({"width": width, "height": 900})
     log_in(page, koda_server, "ada", "correct horse battery staple")
