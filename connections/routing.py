@@ -119,12 +119,19 @@ def read_stamp() -> tuple:
         return tuple(cursor.fetchone())
 
 
+def current_stamp(stamp: tuple | None = None) -> tuple:
+    """What a per-process copy is checked against: the database it was read from and the stamp
+    (read now, or given: the values of `stamp_expressions` in `STAMP_NAMES` order, read by the
+    caller in a statement of its own)."""
+    return (db.alias, db.settings_dict["NAME"], *(read_stamp() if stamp is None else stamp))
+
+
 def routing(stamp: tuple | None = None) -> Routing:
     """The current connections and defaults: from this process's copy when the stamp (read now,
     or given: the values of `stamp_expressions` in `STAMP_NAMES` order, read by the caller)
     says nothing changed, else read again (two queries)."""
     global _cached
-    stamp = (db.alias, db.settings_dict["NAME"], *(read_stamp() if stamp is None else stamp))
+    stamp = current_stamp(stamp)
     cached = _cached
     if cached is not None and cached[0] == stamp:
         return cached[1]

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection as db
 from django.utils import timezone
 
 from connections.health import uptime
 from connections.models import Connection, HealthSnapshot, Status
-from connections.routing import read_stamp
+from connections.routing import current_stamp
 from koda.prepared import Lookup
 from providers.base import Provider
 from providers.registry import PROVIDERS, public_field_names
@@ -104,11 +103,7 @@ def connections_current(routing_stamp: tuple | None = None) -> dict[str, Connect
     """Every connection by provider id, secrets unread, from this process's copy while the
     stamp (read now, or given: read by the caller with its token) says nothing changed."""
     global _current
-    stamp = (
-        db.alias,
-        db.settings_dict["NAME"],
-        *(read_stamp() if routing_stamp is None else routing_stamp),
-    )
+    stamp = current_stamp(routing_stamp)
     cached = _current
     if cached is not None and cached[0] == stamp:
         return cached[1]
@@ -130,8 +125,7 @@ def catalog_stamp(routing_stamp: tuple | None = None) -> tuple:
     stamp: every write moves it; read now unless the caller read it already) and the
     registry's custom providers (their generation)."""
     list(PROVIDERS)  # reloads the custom providers when due
-    stamp = read_stamp() if routing_stamp is None else routing_stamp
-    return (db.alias, db.settings_dict["NAME"], *stamp, PROVIDERS.generation)
+    return (*current_stamp(routing_stamp), PROVIDERS.generation)
 
 
 def catalog_answer() -> tuple[list[dict], datetime | None]:
