@@ -12,7 +12,7 @@ from agents.policy import FUNCTIONS, Checked, InvalidPolicy, Policy, policy_chec
 from agents.selectors import agent_policy
 from connections.models import FunctionDefault, Status
 from connections.selectors import connections_by_provider
-from koda.audit import audit_record
+from koda.audit import audit_record, provider_target
 from koda.context import Context
 from providers.registry import get_provider
 
@@ -136,7 +136,7 @@ def function_default_set(
     audit_record(
         ctx=ctx,
         action=f"default.{function}",
-        target=f"provider:{provider.id}",
+        target=provider_target(provider.id),
         diff={
             "before": f"{before.provider_id}:{before.model}" if before else None,
             "after": f"{provider.id}:{model}",

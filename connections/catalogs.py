@@ -11,7 +11,7 @@ from django.db import transaction
 from connections import services
 from connections.downloads import InUse, downloads_reap_stale
 from connections.models import ACTIVE_JOB_STATUSES, Connection, DownloadJob, FunctionDefault, Status
-from koda.audit import audit_record
+from koda.audit import audit_record, provider_target
 from koda.context import Context
 from providers import model_catalog
 from providers.adapters.ollama import PullFailed
@@ -260,7 +260,7 @@ def embedding_select(*, model_id: str, ctx: Context) -> dict:
     audit_record(
         ctx=ctx,
         action="default.embedding",
-        target=f"provider:{entry['provider_id']}",
+        target=provider_target(entry["provider_id"]),
         diff={
             "before": f"{before.provider_id}:{before.model}" if before else None,
             "after": model_id,

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from connections.models import THRESHOLD_UNITS, Connection, HealthRollup
 from connections.rollups import DAY, bucket_of
-from koda.audit import audit_record
+from connections.services.common import locked_connection
+from koda.audit import audit_record, provider_target
 from koda.context import Context
 from providers.base import Provider
 
@@ -40,26 +41,20 @@ def connection_set_credit_threshold(
     if errors:
         raise InvalidThreshold(errors)
     with transaction.atomic():
-        connection = Connection.objects.select_for_update().filter(provider_id=provider.id).first()
+        connection = locked_connection(provider)
         if connection is None:
             return None
-        before = _threshold(connection)
+        before = connection.credit_threshold_state
         connection.credit_threshold = None if below is None else float(below)
         connection.credit_threshold_unit = "" if below is None else unit
         connection.save(update_fields=["credit_threshold", "credit_threshold_unit", "updated_at"])
         audit_record(
             ctx=ctx,
             action="connection.credit_threshold",
-            target=f"provider:{provider.id}",
-            diff={"before": before, "after": _threshold(connection)},
+            target=provider_target(provider.id),
+            diff={"before": before, "after": connection.credit_threshold_state},
         )
     return connection
-
-
-def _threshold(connection: Connection) -> dict | None:
-    if connection.credit_threshold is None:
-        return None
-    return {"below": connection.credit_threshold, "unit": connection.credit_threshold_unit}
 
 
 def credit_trends(connection_ids: list[int], *, now=None) -> dict[int, list[dict]]:

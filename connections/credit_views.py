@@ -8,15 +8,13 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from connections import credit
+from connections.views import provider_or_404
 from koda.context import Context, Via
-from providers.registry import get_provider
 
 
 @require_POST
 def provider_credit_threshold(request: HttpRequest, provider_id: str) -> HttpResponse:
-    provider = get_provider(provider_id)
-    if provider is None:
-        raise Http404("No such provider")
+    provider = provider_or_404(provider_id)
     raw = request.POST.get("below", "").strip()
     try:
         below = float(raw) if raw else None
@@ -35,11 +33,10 @@ def provider_credit_threshold(request: HttpRequest, provider_id: str) -> HttpRes
         return redirect("provider", provider_id=provider.id)
     if stored is None:
         raise Http404("Not configured")
-    percent = "%" if stored.credit_threshold_unit == "percent" else ""
     said = (
         "Low-credit threshold cleared."
         if below is None
-        else f"Low credit below {below:g}{percent}."
+        else f"Low credit below {stored.credit_threshold_words}."
     )
     messages.success(request, said)
     return redirect("provider", provider_id=provider.id)

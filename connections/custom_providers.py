@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 
 from connections.models import Connection
 from connections.signals import references_to
-from koda.audit import audit_record
+from koda.audit import audit_record, provider_target
 from koda.context import Context
 from providers.base import Provider
 from providers.custom import clean_definition
@@ -43,7 +43,7 @@ def custom_provider_create(*, data: dict, ctx: Context) -> Provider:
             audit_record(
                 ctx=ctx,
                 action="provider.create",
-                target=f"provider:{values['id']}",
+                target=provider_target(values["id"]),
                 diff={**values, "headers": sorted(values["headers"])},  # names only
             )
     except IntegrityError:  # created by someone else in between
@@ -65,7 +65,7 @@ def custom_provider_delete(*, provider_id: str, ctx: Context) -> None:
         audit_record(
             ctx=ctx,
             action="provider.delete",
-            target=f"provider:{provider_id}",
+            target=provider_target(provider_id),
             diff={"name": row.name, "preset": row.preset, "base_url": row.base_url},
         )
     PROVIDERS.reload()

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from connections import custom_providers
-from connections.views import TEMPLATE, _context, _ctx, _provider_or_404
+from connections.views import TEMPLATE, _context, _ctx, provider_or_404
 from providers.custom import PRESETS
 from providers.values import Capability
 
@@ -73,7 +73,7 @@ def provider_new(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def provider_remove(request: HttpRequest, provider_id: str) -> HttpResponse:
-    provider = _provider_or_404(provider_id)
+    provider = provider_or_404(provider_id)
     try:
         custom_providers.custom_provider_delete(provider_id=provider.id, ctx=_ctx(request))
     except custom_providers.NotCustom:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from connections.models import ACTIVE_JOB_STATUSES, Connection, DownloadJob, JobKind, JobStatus
-from koda.audit import audit_record
+from koda.audit import audit_record, provider_target
 from koda.context import Context
 from providers import model_catalog, transfer
 from providers.adapters.ollama import PullFailed
@@ -84,7 +84,7 @@ def download_start(
             audit_record(
                 ctx=ctx,
                 action="download.start",
-                target=f"provider:{provider.id}",
+                target=provider_target(provider.id),
                 diff={"job": str(job.pk), "kind": kind, "file": target, "purpose": purpose},
             )
             transaction.on_commit(lambda: _enqueue(job))
@@ -113,7 +113,7 @@ def download_cancel(*, job: DownloadJob, ctx: Context) -> DownloadJob:
     audit_record(
         ctx=ctx,
         action="download.cancel",
-        target=f"provider:{job.provider_id}",
+        target=provider_target(job.provider_id),
         diff={"job": str(job.pk), "file": job.target},
     )
     job.refresh_from_db()
@@ -145,7 +145,7 @@ def model_file_delete(*, provider: Provider, model_file: ModelFile, ctx: Context
     audit_record(
         ctx=ctx,
         action="download.delete",
-        target=f"provider:{provider.id}",
+        target=provider_target(provider.id),
         diff={"file": model_file.filename},
     )
 

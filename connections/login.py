@@ -22,7 +22,7 @@ from django.views.decorators.debug import sensitive_variables
 from connections import services
 from connections.models import ACTIVE_LOGIN_STATUSES, LoginSession, LoginStatus
 from connections.refresh import expiry
-from koda.audit import audit_record
+from koda.audit import audit_record, provider_target
 from koda.context import Context
 from providers import oauth
 from providers.base import Provider
@@ -107,7 +107,7 @@ def login_start(*, provider: Provider, ctx: Context) -> LoginSession:
                 audit_record(
                     ctx=ctx,
                     action="login.start",
-                    target=_target(provider),
+                    target=provider_target(provider.id),
                     diff={"session": str(session.id), "flow": flow.kind},
                 )
             return session
@@ -324,7 +324,7 @@ def _complete(
     audit_record(
         ctx=ctx,
         action="login.success",
-        target=_target(provider),
+        target=provider_target(provider.id),
         diff={
             "session": str(session.id),
             "flow": session.flow,
@@ -358,7 +358,7 @@ def _audit_failure(
         diff["stage"] = stage
     if outcome:
         diff["outcome"] = outcome
-    audit_record(ctx=ctx, action="login.failure", target=_target(provider), diff=diff)
+    audit_record(ctx=ctx, action="login.failure", target=provider_target(provider.id), diff=diff)
 
 
 def _status(exc: oauth.LoginFailed) -> int:
@@ -367,10 +367,6 @@ def _status(exc: oauth.LoginFailed) -> int:
 
 def _user(ctx: Context):
     return ctx.user if ctx.user is not None and ctx.user.pk is not None else None
-
-
-def _target(provider: Provider) -> str:
-    return f"provider:{provider.id}"
 
 
 def login_state(provider: Provider, session: LoginSession) -> dict:

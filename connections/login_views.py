@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
 
 from connections import login, services
-from connections.views import TEMPLATE, _context, _ctx, _provider_or_404
+from connections.views import TEMPLATE, _context, _ctx, provider_or_404
 from providers.base import Provider
 from providers.fields import AuthMethod
 
@@ -60,7 +60,7 @@ def _failed(request: HttpRequest, provider: Provider, exc: login.LoginError) -> 
 
 
 def _login_provider(provider_id: str) -> Provider:
-    provider = _provider_or_404(provider_id)
+    provider = provider_or_404(provider_id)
     try:
         login.login_flow_for(provider)
     except services.UnsupportedAuthMethod:

@@ -13,9 +13,9 @@ from connections.operations_data import (
     operations_incidents,
     operations_rows,
 )
+from connections.views import provider_or_404
 from koda.context import Context, Via
 from koda.rendering import render_page
-from providers.registry import get_provider
 
 TEMPLATE = "connections/operations.html"
 # The table shows the ongoing incidents and the newest others up to this many (a flapping
@@ -45,9 +45,7 @@ def operations(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def operations_verify(request: HttpRequest, provider_id: str) -> HttpResponse:
-    provider = get_provider(provider_id)
-    if provider is None:
-        raise Http404("No such provider")
+    provider = provider_or_404(provider_id)
     try:
         services.connection_verify(
             provider=provider, ctx=Context.of_request(request, Via.OPERATIONS)

@@ -23,6 +23,7 @@ from connections.credit import credit_chart, credit_trends
 from connections.models import Connection, HealthRollup, Incident
 from connections.rollups import HOUR, SIX_HOURS, TEN_MINUTES, bucket_of
 from connections.selectors import connection_state
+from koda.audit import provider_target
 from koda.models import AuditEvent
 from providers.registry import PROVIDERS
 
@@ -132,7 +133,7 @@ def operations_rows(
     for change in AuditEvent.objects.filter(  # 4: configuration changes on the timeline
         created_at__gte=start,
         action__in=CHANGE_ACTIONS,
-        target__in=[f"provider:{c.provider_id}" for c in conns],
+        target__in=[provider_target(c.provider_id) for c in conns],
     ).values("target", "action", "created_at", "actor_label"):
         changes.setdefault(change["target"], []).append(change)
 
@@ -150,7 +151,7 @@ def operations_rows(
                 "connection": conn,
                 "state": connection_state(provider, conn),
                 "cells": strip,
-                "marks": _marks(changes.get(f"provider:{conn.provider_id}", []), start, span),
+                "marks": _marks(changes.get(provider_target(conn.provider_id), []), start, span),
                 "changes": sorted(
                     (
                         {
@@ -158,7 +159,7 @@ def operations_rows(
                             "action": CHANGE_ACTIONS[c["action"]],
                             "actor": c["actor_label"],
                         }
-                        for c in changes.get(f"provider:{conn.provider_id}", [])
+                        for c in changes.get(provider_target(conn.provider_id), [])
                     ),
                     key=lambda c: c["at"],
                     reverse=True,

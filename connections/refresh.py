@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from connections.models import Connection
-from koda.audit import audit_record
+from koda.audit import audit_record, provider_target
 from koda.context import Context
 from providers import oauth
 from providers.base import Provider
@@ -142,7 +142,7 @@ def _failed(provider: Provider, exc: oauth.LoginFailed, ctx: Context) -> Verific
     audit_record(
         ctx=ctx,
         action="login.refresh_failed",
-        target=f"provider:{provider.id}",
+        target=provider_target(provider.id),
         diff={
             "outcome": str(outcome),
             "reason": exc.reason,

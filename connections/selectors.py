@@ -60,16 +60,13 @@ def credit_state(connection: Connection | None) -> dict | None:
         connection.credit_checked_at is None and connection.credit_threshold is None
     ):
         return None
-    threshold = None
-    if connection.credit_threshold is not None:
-        threshold = {"below": connection.credit_threshold, "unit": connection.credit_threshold_unit}
     return {
         "amount": connection.credit_amount,
         "unit": connection.credit_unit,
         "share_left": connection.credit_share,
         "checked_at": _iso(connection.credit_checked_at),
         "low": connection.credit_low,
-        "threshold": threshold,
+        "threshold": connection.credit_threshold_state,
     }
 
 

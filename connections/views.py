@@ -44,7 +44,7 @@ DETAIL_LABELS = {
 }
 
 
-def _provider_or_404(provider_id: str) -> Provider:
+def provider_or_404(provider_id: str) -> Provider:
     provider = get_provider(provider_id)
     if provider is None:
         raise Http404("No such provider")
@@ -171,7 +171,7 @@ def _context(
 
 @require_GET
 def provider_detail(request: HttpRequest, provider_id: str) -> HttpResponse:
-    provider = _provider_or_404(provider_id)
+    provider = provider_or_404(provider_id)
     if provider.id != provider_id:  # an alias: show the canonical page
         return redirect("provider", provider_id=provider.id)
     return render_page(request, TEMPLATE, "wizard", _context(request, provider))
@@ -180,7 +180,7 @@ def provider_detail(request: HttpRequest, provider_id: str) -> HttpResponse:
 @sensitive_post_parameters()
 @require_POST
 def provider_configure(request: HttpRequest, provider_id: str) -> HttpResponse:
-    provider = _provider_or_404(provider_id)
+    provider = provider_or_404(provider_id)
     method = request.POST.get("auth_method") or AuthMethod.API_KEY
     replacing = request.POST.get("replacing") == "1"
     try:
@@ -219,7 +219,7 @@ def _refused(
 
 @require_POST
 def provider_verify(request: HttpRequest, provider_id: str) -> HttpResponse:
-    provider = _provider_or_404(provider_id)
+    provider = provider_or_404(provider_id)
     before = selectors.connection_get(provider)
     try:
         after, result = services.connection_verify(provider=provider, ctx=_ctx(request))
@@ -250,7 +250,7 @@ def _what_changed(before: Connection, after: Connection) -> str:
 
 @require_POST
 def provider_default_model(request: HttpRequest, provider_id: str) -> HttpResponse:
-    provider = _provider_or_404(provider_id)
+    provider = provider_or_404(provider_id)
     stored = selectors.connection_get(provider)
     if stored is None:
         return redirect("provider", provider_id=provider.id)
@@ -303,7 +303,7 @@ def _confirming(request: HttpRequest, change):
 
 @require_POST
 def provider_disconnect(request: HttpRequest, provider_id: str) -> HttpResponse:
-    provider = _provider_or_404(provider_id)
+    provider = provider_or_404(provider_id)
     try:
         _confirming(
             request,

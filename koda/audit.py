@@ -24,6 +24,12 @@ class SecretInAuditDiff(ValueError):
     pass
 
 
+def provider_target(provider_id: str) -> str:
+    """The audit target of everything done to a provider's connection (configure, verify,
+    defaults, sign-in, downloads, the provider itself): what Operations reads its marks by."""
+    return f"provider:{provider_id}"
+
+
 def _check_no_secret_keys(value: Any, path: str = "") -> None:
     if isinstance(value, dict):
         for key, inner in value.items():

@@ -121,14 +121,14 @@ def _credit_events(provider: Provider, snapshot: HealthSnapshot) -> list[Event]:
     if open_.exists():
         return []
     left = Credit(connection.credit_amount, connection.credit_unit, connection.credit_share)
-    below = connection.credit_threshold
-    threshold = f"{below:g}%" if connection.credit_threshold_unit == "percent" else f"{below:g}"
     return raise_event(
         EventKind.LOW_CREDIT,
         f"{name}:{snapshot.pk}",
         provider,
         snapshot,
-        title=f"{provider.name} credit is low: {left} (threshold {threshold})",
+        title=(
+            f"{provider.name} credit is low: {left} (threshold {connection.credit_threshold_words})"
+        ),
         credit=left.as_dict(),
         remedy=f"Add credit at {provider.billing_url}." if provider.billing_url else "",
     )

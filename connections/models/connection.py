@@ -86,6 +86,21 @@ class Connection(models.Model):
         return self.status == Status.VERIFIED and (bool(self.default_model) or not needs_default)
 
     @property
+    def credit_threshold_state(self) -> dict | None:
+        """The operator's low-credit threshold as the state and the audit show it, or None."""
+        if self.credit_threshold is None:
+            return None
+        return {"below": self.credit_threshold, "unit": self.credit_threshold_unit}
+
+    @property
+    def credit_threshold_words(self) -> str:
+        """The threshold as a person reads it: `5`, or `20%` of the allowance."""
+        if self.credit_threshold is None:
+            return ""
+        percent = "%" if self.credit_threshold_unit == "percent" else ""
+        return f"{self.credit_threshold:g}{percent}"
+
+    @property
     def credit_low(self) -> bool:
         """The last credit figure is under the operator's threshold."""
         if self.credit_threshold is None:

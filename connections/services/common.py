@@ -59,7 +59,7 @@ def _check_dependents(
     return affected
 
 
-def _locked(provider: Provider) -> Connection | None:
+def locked_connection(provider: Provider) -> Connection | None:
     """The provider's connection, row-locked until the transaction ends, its secrets unread."""
     return (
         Connection.objects.select_for_update()
@@ -78,7 +78,3 @@ def _public(connection: Connection) -> dict:
         "default_model": connection.default_model,
         "status": connection.status,
     }
-
-
-def _target(provider: Provider) -> str:
-    return f"provider:{provider.id}"

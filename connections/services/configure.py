@@ -19,11 +19,10 @@ from connections.services.common import (
     NotConfigured,
     UnsupportedAuthMethod,
     _check_dependents,
-    _locked,
     _public,
-    _target,
+    locked_connection,
 )
-from koda.audit import audit_record
+from koda.audit import audit_record, provider_target
 from koda.context import Context
 from koda.redaction import secret_hint
 from providers.base import Provider
@@ -115,7 +114,7 @@ def connection_configure_credential(
         audit_record(
             ctx=ctx,
             action="connection.configure",
-            target=_target(provider),
+            target=provider_target(provider.id),
             diff={"before": before, "after": _public(connection)},
         )
     return Configured(connection, result)
@@ -127,7 +126,7 @@ def _record_refused(
     # Under the row lock: a disconnect racing this refusal waits, so the snapshot never points
     # at a row deleted in between (and the audit row is never lost to that).
     with transaction.atomic():
-        existing = _locked(provider)
+        existing = locked_connection(provider)
         snapshot_record(
             provider=provider,
             connection=existing,
@@ -139,7 +138,7 @@ def _record_refused(
         audit_record(
             ctx=ctx,
             action="connection.configure_refused",
-            target=_target(provider),
+            target=provider_target(provider.id),
             diff={
                 "auth_method": str(credential.method),
                 "outcome": str(result.outcome),
@@ -153,7 +152,7 @@ def _record_refused(
 def connection_disconnect(*, provider: Provider, ctx: Context, confirmed: bool = False) -> None:
     """Delete the stored credential and state. Health snapshots stay (provider_id is kept).
     Raises ConfirmationRequired, unless `confirmed`, when agents' roles use the provider."""
-    connection = _locked(provider)
+    connection = locked_connection(provider)
     if connection is None:
         raise NotConfigured(provider.id)
     affected = _check_dependents(provider, "disconnect", confirmed=confirmed)
@@ -165,7 +164,7 @@ def connection_disconnect(*, provider: Provider, ctx: Context, confirmed: bool =
         action="login.sign_out"
         if connection.auth_method == AuthMethod.LOGIN
         else ("connection.disconnect"),
-        target=_target(provider),
+        target=provider_target(provider.id),
         diff={"before": before, **({"affected": affected} if affected else {})},
     )
 

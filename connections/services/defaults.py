@@ -9,10 +9,9 @@ from connections.services.common import (
     NotConfigured,
     UnknownModel,
     _check_dependents,
-    _locked,
-    _target,
+    locked_connection,
 )
-from koda.audit import audit_record
+from koda.audit import audit_record, provider_target
 from koda.context import Context
 from providers.base import Provider
 
@@ -22,7 +21,7 @@ def connection_set_default_model(
 ) -> Connection:
     """Raises ConfirmationRequired, unless `confirmed`, when agents' roles would move model."""
     with transaction.atomic():
-        connection = _locked(provider)
+        connection = locked_connection(provider)
         if connection is None:
             raise NotConfigured(provider.id)
         if model not in connection.model_ids:
@@ -34,7 +33,7 @@ def connection_set_default_model(
         audit_record(
             ctx=ctx,
             action="connection.default_model",
-            target=_target(provider),
+            target=provider_target(provider.id),
             diff={"before": before, "after": model, **({"affected": affected} if affected else {})},
         )
     return connection

@@ -11,8 +11,8 @@ from django.utils import timezone
 from connections.checks import CHECK_FIELDS, check_apply, snapshot_record
 from connections.models import Connection, HealthSnapshot
 from connections.refresh import credential_refresh
-from connections.services.common import NotConfigured, _locked, _target
-from koda.audit import audit_record
+from connections.services.common import NotConfigured, locked_connection
+from koda.audit import audit_record, provider_target
 from koda.context import Context, Via
 from koda.prepared import Lookup
 from providers.base import Provider
@@ -63,7 +63,7 @@ def connection_verify(*, provider: Provider, ctx: Context) -> tuple[Connection, 
             audit_record(
                 ctx=ctx,
                 action="connection.verify",
-                target=_target(provider),
+                target=provider_target(provider.id),
                 diff={"outcome": str(result.outcome), "status": current.status},
             )
     return current, result
@@ -80,7 +80,7 @@ def connection_record_report(
     """A runtime's failed call, recorded like a check (snapshot with trigger `runtime`, status
     degraded or failing) and followed by a prompt re-verification. None if not connected."""
     with transaction.atomic():
-        connection = _locked(provider)
+        connection = locked_connection(provider)
         if connection is None:
             return None
         check_apply(connection, result)
