@@ -34,12 +34,10 @@ def events_from_check(
     models_before: list[str] | None = None,
 ) -> list[Event]:
     """The events this check raises (usually none)."""
-    provider = PROVIDERS.get(snapshot.provider_id)
-    if provider is None or snapshot.connection_id is None:
+    if check_is_quiet(snapshot, incident, refused=refused, models_before=models_before):
         return []
-    if snapshot.candidate:
-        if not refused:
-            return []  # a check of a credential replaced meanwhile: no news about either
+    provider = PROVIDERS[snapshot.provider_id]
+    if snapshot.candidate:  # refused: a check of a replacement is otherwise no news
         return raise_event(
             EventKind.ROTATION_REFUSED,
             f"refused:{snapshot.pk}",
@@ -82,6 +80,30 @@ def events_from_check(
             title=f"The {provider.name} credential is older than {days} days: rotate it",
         )
     return raised
+
+
+def check_is_quiet(
+    snapshot: HealthSnapshot,
+    incident: Incident | None,
+    *,
+    refused: bool = False,
+    models_before: list[str] | None = None,
+) -> bool:
+    """Whether this check can raise or resolve nothing, decided without the database: no
+    incident (so it is ok), the same models, no credit figure, a credential not due for
+    rotation — most of a sweep's checks. The receiver then opens no savepoint for it (two round
+    trips on every check)."""
+    if PROVIDERS.get(snapshot.provider_id) is None or snapshot.connection_id is None:
+        return True
+    if snapshot.candidate:
+        return not refused  # a check of a credential replaced meanwhile: no news about either
+    if incident is not None:
+        return False  # failing, or recovered
+    connection = snapshot.connection
+    if models_before is not None and set(models_before) != set(connection.model_ids):
+        return False  # a model gone (drift), or an agent role with a candidate again
+    has_credit = snapshot.credit_amount is not None or snapshot.credit_share is not None
+    return not (snapshot.ok and (has_credit or rotation_due(connection)))
 
 
 def _incident_events(provider: Provider, snapshot: HealthSnapshot, incident: Incident) -> list:

@@ -230,3 +230,27 @@ def test_a_failure_to_raise_events_never_costs_the_check_its_record(groq, receiv
     assert Connection.objects.get().status == Status.FAILING
     assert HealthSnapshot.objects.filter(outcome="invalid_credentials").count() == 1
     assert not Event.objects.exists() and receiver.events() == []  # its writes rolled back
+
+
+def test_a_check_that_is_no_news_costs_no_savepoint(groq, receiver):
+    """Most of a sweep's checks raise nothing: they skip the savepoint (two round trips per
+    check); a check that is news still raises its event in one."""
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    webhook(receiver)
+
+    def savepoints(status: int) -> list[str]:
+        with CaptureQueriesContext(db) as captured:
+            sweep(groq, status)
+        return [q["sql"] for q in captured.captured_queries if "SAVEPOINT" in q["sql"]]
+
+    assert savepoints(200) != []  # the first model list: news for the agents' roles
+    assert savepoints(200) == []
+    assert Event.objects.count() == 0
+    assert savepoints(401) != []
+    assert list(Event.objects.values_list("kind", flat=True)) == ["failing"]
+    assert savepoints(401) != []  # the incident goes on: its rules read the events told
+    assert savepoints(200) != []  # recovered
+    assert sorted(Event.objects.values_list("kind", flat=True)) == ["failing", "recovered"]
+    assert savepoints(200) == []
