@@ -145,6 +145,12 @@ def test_every_page_fits_the_screen(page, koda_server, house, width):
             assert page.get_by_test_id("credit").is_visible()
             assert page.locator("svg.credit-trend").count() == 1
             assert page.get_by_test_id("low-credit").count() >= 1
+        if path == "/operations/":  # a provider's message gets the table's width, not a column's
+            share = page.evaluate(
+                "document.querySelector('[data-testid=operations-error]').offsetWidth"
+                " / document.querySelector('table.operations').offsetWidth"
+            )
+            assert share > 0.6, f"the last error has {share:.0%} of the table at {width} px"
         overflow = page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )

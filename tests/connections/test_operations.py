@@ -208,7 +208,7 @@ def test_verify_now_updates_the_row_in_place(operator_client, settings):
     finally:
         fake.close()
     html = response.content.decode()
-    assert html.lstrip().startswith('<tr id="row-groq"')
+    assert html.lstrip().startswith('<tbody id="row-groq"')
     assert 'data-status="verified"' in html
     # Recorded as what it was: a check started from Operations (not from a provider page).
     assert HealthSnapshot.objects.get().trigger == "operations"
