@@ -13,7 +13,19 @@ from connections.selectors import PUBLIC_FIELDS
 from koda.context import Via
 from koda.openapi import strict
 from providers.fields import AuthMethod, FieldKind
+from providers.registry import ALIASES, BUILTINS
 from providers.values import Model, Outcome
+
+# The path parameter of every per-provider operation.
+PROVIDER_ID = {
+    "name": "provider_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "examples": [*BUILTINS, *ALIASES][:6]},
+    "description": "A provider id from the catalog (or an alias: "
+    + ", ".join(f"{a} → {t}" for a, t in ALIASES.items())
+    + ").",
+}
 
 
 def ref(name: str) -> dict:

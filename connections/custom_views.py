@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from connections import custom_providers
-from connections.views import TEMPLATE, _context, _ctx, provider_or_404
+from connections.views import TEMPLATE, provider_or_404, wizard_context, wizard_ctx
 from providers.custom import PRESETS
 from providers.values import Capability
 
@@ -52,7 +52,9 @@ def provider_new(request: HttpRequest) -> HttpResponse:
             data = {k: values[k] for k in ("preset", "id", "name", "base_url", "requires_key")}
             data.update(headers=headers, capabilities=values["capabilities"])
             try:
-                provider = custom_providers.custom_provider_create(data=data, ctx=_ctx(request))
+                provider = custom_providers.custom_provider_create(
+                    data=data, ctx=wizard_ctx(request)
+                )
             except custom_providers.InvalidDefinition as exc:
                 errors = exc.errors
             else:
@@ -75,11 +77,11 @@ def provider_new(request: HttpRequest) -> HttpResponse:
 def provider_remove(request: HttpRequest, provider_id: str) -> HttpResponse:
     provider = provider_or_404(provider_id)
     try:
-        custom_providers.custom_provider_delete(provider_id=provider.id, ctx=_ctx(request))
+        custom_providers.custom_provider_delete(provider_id=provider.id, ctx=wizard_ctx(request))
     except custom_providers.NotCustom:
         raise Http404("Only providers added here can be removed") from None
     except custom_providers.ProviderInUse as exc:
-        context = _context(
+        context = wizard_context(
             request, provider, remove_refused=custom_providers.in_use_message(provider, exc)
         )
         return render(request, TEMPLATE, context, status=409)

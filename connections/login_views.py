@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
 
 from connections import login, services
-from connections.views import TEMPLATE, _context, _ctx, provider_or_404
+from connections.views import TEMPLATE, provider_or_404, wizard_context, wizard_ctx
 from providers.base import Provider
 from providers.fields import AuthMethod
 
@@ -24,7 +24,7 @@ PANEL = "connections/login.html#login-panel"
 
 
 def _panel(request: HttpRequest, provider: Provider, **extra) -> HttpResponse:
-    context = _context(
+    context = wizard_context(
         request, provider, method=AuthMethod.LOGIN, replacing=_replacing(request), **extra
     )
     return render(request, PANEL if request.htmx else TEMPLATE, context)
@@ -36,7 +36,7 @@ def _replacing(request: HttpRequest) -> bool:
 
 def _signed_in(request: HttpRequest, provider: Provider, step: login.LoginStep) -> HttpResponse:
     if request.htmx:
-        context = _context(request, provider, result=step.configured.result)
+        context = wizard_context(request, provider, result=step.configured.result)
         response = render(request, f"{TEMPLATE}#wizard", context)
         return reswap(retarget(response, "#wizard"), "outerHTML")
     return redirect("provider", provider_id=provider.id)
@@ -72,7 +72,7 @@ def _login_provider(provider_id: str) -> Provider:
 def provider_login_start(request: HttpRequest, provider_id: str) -> HttpResponse:
     provider = _login_provider(provider_id)
     try:
-        session = login.login_start(provider=provider, ctx=_ctx(request))
+        session = login.login_start(provider=provider, ctx=wizard_ctx(request))
     except login.LoginError as exc:
         return _failed(request, provider, exc)
     return _panel(request, provider, login=login.login_state(provider, session))
@@ -87,7 +87,7 @@ def provider_login_code(request: HttpRequest, provider_id: str, session_id: str)
             provider=provider,
             session_id=_uuid(session_id),
             pasted=request.POST.get("code", ""),
-            ctx=_ctx(request),
+            ctx=wizard_ctx(request),
         )
     except login.LoginError as exc:
         return _failed(request, provider, exc)
@@ -98,7 +98,9 @@ def provider_login_code(request: HttpRequest, provider_id: str, session_id: str)
 def provider_login_poll(request: HttpRequest, provider_id: str, session_id: str) -> HttpResponse:
     provider = _login_provider(provider_id)
     try:
-        step = login.login_poll(provider=provider, session_id=_uuid(session_id), ctx=_ctx(request))
+        step = login.login_poll(
+            provider=provider, session_id=_uuid(session_id), ctx=wizard_ctx(request)
+        )
     except login.LoginError as exc:
         return _failed(request, provider, exc)
     return _after(request, provider, step)

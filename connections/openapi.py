@@ -5,8 +5,8 @@ response schemas are in `api_schemas`."""
 from __future__ import annotations
 
 from connections.api_schemas import (
-    BOOLEAN,
     INTEGER,
+    PROVIDER_ID,
     STRING,
     WHEN,
     nullable,
@@ -16,18 +16,7 @@ from connections.api_schemas import (
 from connections.models import THRESHOLD_UNITS
 from koda.openapi import error_responses, json_request, json_response, strict
 from providers.fields import AuthMethod, CredentialField, FieldKind
-from providers.registry import ALIASES, BUILTINS, declared_fields
-from providers.values import Capability
-
-PROVIDER_ID = {
-    "name": "provider_id",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string", "examples": [*BUILTINS, *ALIASES][:6]},
-    "description": "A provider id from the catalog (or an alias: "
-    + ", ".join(f"{a} → {t}" for a, t in ALIASES.items())
-    + ").",
-}
+from providers.registry import BUILTINS, declared_fields
 
 CONFIRM = {
     "name": "confirm",
@@ -210,8 +199,6 @@ def paths() -> dict:
                 },
             },
         },
-        **_login_paths(),
-        **_custom_paths(),
         "/integrations/{integration_id}/health": {
             "parameters": [
                 {
@@ -261,179 +248,15 @@ def paths() -> dict:
     }
 
 
-SESSION_ID = {
-    "name": "session_id",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string", "format": "uuid"},
-    "description": "The session_id that login/start answered.",
-}
-LOGIN_NOTE = (
-    "Sign-in providers: anthropic (Claude login, flow `paste`: open authorize_url, approve, "
-    "POST the `code#state` the page shows to .../code) and openai (ChatGPT sign-in, flow "
-    "`device`: enter user_code at verification_url, then GET the session until its status is "
-    "completed; polling faster than `interval` asks nothing of the provider). A session lasts "
-    "15 minutes; starting another replaces it. Tokens are verified with the provider before "
-    "anything is stored; errors are `login_<reason>` (state_mismatch, already_used, expired, "
-    "denied, invalid_code, invalid_input, provider_error, unreachable, unknown_session) or "
-    "422 verification_failed (nothing stored). No token, verifier or code is ever answered."
-)
-
-
-def login_session_schema() -> dict:
-    return {
-        "type": "object",
-        "properties": {
-            "session_id": {"type": "string", "format": "uuid"},
-            "provider_id": STRING,
-            "flow": {"type": "string", "enum": ["paste", "device"]},
-            "status": {
-                "type": "string",
-                "enum": [
-                    "pending",
-                    "exchanging",
-                    "completed",
-                    "failed",
-                    "denied",
-                    "expired",
-                    "cancelled",
-                ],
-            },
-            "expires_at": {"type": "string", "format": "date-time"},
-            "reason": nullable("string"),
-            "message": nullable("string"),
-            "authorize_url": nullable("string", format="uri"),
-            "user_code": nullable("string"),
-            "verification_url": {"type": "string", "format": "uri"},
-            "interval": INTEGER,
-            "next_poll_at": WHEN,
-            "connection": ref("ConnectionState"),
-            "verification": ref("Verification"),
-        },
-        "required": ["session_id", "provider_id", "flow", "status", "expires_at"],
-        "additionalProperties": False,
-    }
-
-
-def _login_paths() -> dict:
-    session = json_response(login_session_schema())
-    return {
-        "/providers/{provider_id}/connection/login/start": {
-            "parameters": [PROVIDER_ID],
-            "post": {
-                "summary": "Start a sign-in (Claude login, ChatGPT sign-in)",
-                "description": LOGIN_NOTE,
-                "operationId": "loginStart",
-                "responses": {
-                    "201": json_response(login_session_schema(), "Started"),
-                    **error_responses(404, 502),
-                },
-            },
-        },
-        "/providers/{provider_id}/connection/login/{session_id}": {
-            "parameters": [PROVIDER_ID, SESSION_ID],
-            "get": {
-                "summary": "A sign-in's state; polls the provider for a device sign-in",
-                "description": LOGIN_NOTE,
-                "operationId": "loginGet",
-                "responses": {"200": session, **error_responses(404, 422)},
-            },
-        },
-        "/providers/{provider_id}/connection/login/{session_id}/code": {
-            "parameters": [PROVIDER_ID, SESSION_ID],
-            "post": {
-                "summary": "Exchange the pasted code#state of a paste-back sign-in",
-                "description": LOGIN_NOTE,
-                "operationId": "loginCode",
-                "requestBody": json_request(
-                    {
-                        "code": {
-                            **STRING,
-                            "minLength": 1,
-                            "maxLength": 4096,
-                            "description": "`code#state` as the provider's page shows it, "
-                            "or the whole callback URL.",
-                        }
-                    },
-                    ["code"],
-                ),
-                "responses": {"200": session, **error_responses(404, 409, 410, 422, 502)},
-            },
-        },
-    }
-
-
-def _custom_paths() -> dict:
-    from providers.custom import MAX_HEADERS, PRESETS
-
-    note = (
-        "An operator-defined OpenAI-compatible provider: a provider like the built-in ones "
-        "(page, wizard, connection, verification by GET {base}/models, health, models, "
-        "defaults, agents' policies). Presets fill base_url, requires_key and capabilities: "
-        + "; ".join(
-            f"{p.id} ({p.label}{', ' + p.base_url if p.base_url else ''})" for p in PRESETS.values()
-        )
-        + ". vllm, lmstudio and litellm are local servers (configured with PUT .../connection/"
-        "local, private addresses allowed); the others with PUT .../connection/api-key."
-    )
-    return {
-        "/providers": {
-            "post": {
-                "summary": "Add an OpenAI-compatible provider",
-                "description": note,
-                "operationId": "providerCreate",
-                "requestBody": json_request(
-                    {
-                        "id": {
-                            **STRING,
-                            "pattern": "^[a-z][a-z0-9-]{1,31}$",
-                            "description": "Never a built-in id or alias.",
-                        },
-                        "name": {**STRING, "minLength": 1, "maxLength": 80},
-                        "base_url": {**STRING, "format": "uri", "maxLength": 2048},
-                        "preset": {"type": "string", "enum": list(PRESETS), "default": "generic"},
-                        "requires_key": BOOLEAN,
-                        "headers": {
-                            "type": "object",
-                            "additionalProperties": {"type": "string", "maxLength": 1024},
-                            "maxProperties": MAX_HEADERS,
-                            "description": "Extra request headers, never secret (no "
-                            "Authorization, Cookie or key headers).",
-                        },
-                        "capabilities": {
-                            "type": "array",
-                            "items": {"type": "string", "enum": [str(c) for c in Capability]},
-                        },
-                    },
-                    ["id", "name"],
-                ),
-                "responses": {
-                    "201": json_response(ref("CatalogEntry"), "Added"),
-                    **error_responses(),
-                },
-            }
-        },
-        "/providers/{provider_id}": {
-            "parameters": [PROVIDER_ID],
-            "delete": {
-                "summary": "Remove an operator-defined provider",
-                "description": "Refused (409 provider_in_use, with details.connected and "
-                'details.agents: [{"agent", "name", "where"}]) while it is connected or an '
-                "agent's policy names it; 409 builtin_provider for a built-in one.",
-                "operationId": "providerDelete",
-                "responses": {
-                    "200": json_response(strict({"provider_id": STRING, "deleted": BOOLEAN})),
-                    **error_responses(404, 409),
-                },
-            },
-        },
-    }
-
-
 def document() -> dict:
-    from connections import openapi_catalogs
+    from connections import openapi_catalogs, openapi_custom, openapi_login
 
     return {
-        "paths": {**paths(), **openapi_catalogs.paths()},
+        "paths": {
+            **paths(),
+            **openapi_login.paths(),
+            **openapi_custom.paths(),
+            **openapi_catalogs.paths(),
+        },
         "schemas": {**schemas(), **openapi_catalogs.schemas()},
     }

@@ -2,14 +2,22 @@
 
 from django.urls import path
 
-from connections import catalog_views, credit_views, custom_views, login_views, operations, views
+from connections import (
+    catalog_views,
+    credit_views,
+    custom_views,
+    login_views,
+    operations,
+    views,
+    wizard_views,
+)
 
 F = "providers/<str:provider_id>/files"
 
 urlpatterns = [
     # Local catalogs (before the generic provider routes).
-    path(f"{F}/", views.files_card, name="files"),
-    path(f"{F}/select", views.files_select, name="files-select"),
+    path(f"{F}/", wizard_views.files_card, name="files"),
+    path(f"{F}/select", wizard_views.files_select, name="files-select"),
     path(f"{F}/<str:name>/row", catalog_views.file_row, name="file-row"),
     path(f"{F}/<str:name>/download", catalog_views.file_download, name="file-download"),
     path(f"{F}/<str:name>/delete", catalog_views.file_delete, name="file-delete"),
@@ -29,9 +37,13 @@ urlpatterns = [
         "providers/<str:provider_id>/remove", custom_views.provider_remove, name="provider-remove"
     ),
     path(
-        "providers/<str:provider_id>/configure", views.provider_configure, name="provider-configure"
+        "providers/<str:provider_id>/configure",
+        wizard_views.provider_configure,
+        name="provider-configure",
     ),
-    path("providers/<str:provider_id>/verify", views.provider_verify, name="provider-verify"),
+    path(
+        "providers/<str:provider_id>/verify", wizard_views.provider_verify, name="provider-verify"
+    ),
     path(
         "providers/<str:provider_id>/credit-threshold",
         credit_views.provider_credit_threshold,
@@ -54,12 +66,12 @@ urlpatterns = [
     ),
     path(
         "providers/<str:provider_id>/default-model",
-        views.provider_default_model,
+        wizard_views.provider_default_model,
         name="provider-default-model",
     ),
     path(
         "providers/<str:provider_id>/disconnect",
-        views.provider_disconnect,
+        wizard_views.provider_disconnect,
         name="provider-disconnect",
     ),
     path("operations/", operations.operations, name="operations"),
