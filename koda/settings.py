@@ -180,7 +180,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "koda.csp.CSPMiddleware",  # django-csp's, its policy built once
     "django_htmx.middleware.HtmxMiddleware",
     "koda.middleware.OperatorRequiredMiddleware",
     # Last, as django-axes asks: it turns a lockout signalled by the backend into a response.
