@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 from django.views.decorators.debug import sensitive_variables
 
 from koda.redaction import redact
+from providers import http
 from providers.fields import AuthMethod, Method
 from providers.values import (
     Capability,
@@ -85,7 +86,8 @@ class Provider:
         """Check the credential against the provider. Never raises."""
         started = datetime.now(UTC)
         try:
-            return self.check(credential)
+            with http.connections_kept():  # the check's requests to one origin share a connection
+                return self.check(credential)
         except Exception as exc:  # an adapter bug or an answer nobody foresaw: still an outcome
             detail = redact("".join(traceback.format_exception(exc)), *credential.secret_values)
             log.error("verification of %s could not read the answer:\n%s", self.id, detail)

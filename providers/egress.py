@@ -137,10 +137,20 @@ class Pin:
 
     def watch(self, sock: socket.socket) -> None:
         # Our own duplicate of the descriptor: shutting it down ends the connection (TLS
-        # included), and it can never be a reused descriptor of someone else's socket.
+        # included), and it can never be a reused descriptor of someone else's socket. (fromfd,
+        # not dup(): a kept connection's socket is already wrapped in TLS, which has no dup.)
         with self._lock:
             if not self._done:
-                self._watched.append(sock.dup())
+                self._watched.append(socket.fromfd(sock.fileno(), sock.family, sock.type))
+
+    def admits(self, sock: socket.socket) -> bool:
+        """Whether a kept connection's socket is connected to an address this request's own
+        check approved (the name is checked again for every request, kept connection or not)."""
+        try:
+            peer = sock.getpeername()[0]
+        except OSError:
+            return False
+        return ipaddress.ip_address(peer.split("%")[0]) in self.addresses
 
     def _expire(self) -> None:
         with self._lock:
@@ -239,13 +249,27 @@ class _PinnedHTTPSConnection(PinnedConnectionMixin, HTTPSConnection):
 
 
 class _PinnedPoolMixin:
-    """Hands the request's pin to each connection it makes."""
+    """Hands the request's pin to each connection it makes, and to a kept one it hands out
+    again (`http.connections_kept`): that one is watched by the new request's deadline, and
+    closed (so connected anew, to an approved address) unless the new request's check approved
+    the address it is connected to."""
 
     koda_pin: Pin
 
     def _new_conn(self):  # type: ignore[no-untyped-def]
         conn = super()._new_conn()  # type: ignore[misc]
         conn.koda_pin = self.koda_pin
+        return conn
+
+    def _get_conn(self, timeout=None):  # type: ignore[no-untyped-def]
+        conn = super()._get_conn(timeout)  # type: ignore[misc]
+        conn.koda_pin = self.koda_pin
+        sock = getattr(conn, "sock", None)
+        if sock is not None:
+            if self.koda_pin.admits(sock):
+                self.koda_pin.watch(sock)
+            else:
+                conn.close()
         return conn
 
 
@@ -275,7 +299,16 @@ class PinnedAdapter(HTTPAdapter):
 
     def __init__(self, pin: Pin) -> None:
         self.koda_pin = pin
-        super().__init__(max_retries=0)
+        # One request (or one check's requests to one origin): one connection is all it keeps.
+        super().__init__(max_retries=0, pool_connections=1, pool_maxsize=1)
+
+    def repin(self, pin: Pin) -> None:
+        """The next request's pin, for the connection kept from the last one."""
+        self.koda_pin = self.poolmanager.koda_pin = pin
+        for key in self.poolmanager.pools.keys():
+            pool = self.poolmanager.pools.get(key)
+            if pool is not None:
+                pool.koda_pin = pin
 
     def init_poolmanager(
         self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any

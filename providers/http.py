@@ -14,7 +14,10 @@ Every probe goes through `probe()`, which:
   itself, with no requests Session to read them (a stray ~/.netrc would otherwise add its own
   Authorization header); `stream()` keeps a Session (it follows redirects), with
   `trust_env=False`;
-- reads at most MAX_BODY_BYTES and redacts the caller's secrets from the text it returns.
+- reads at most MAX_BODY_BYTES and redacts the caller's secrets from the text it returns;
+- inside `connections_kept()` (a provider's whole check), an https connection carries the
+  check's next request to the same origin, only if it was read to its end and is connected to an
+  address that request's own check approved, under that request's own deadline.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -47,6 +51,7 @@ __all__ = [
     "Stream",
     "TransportFailed",
     "check_destination",
+    "connections_kept",
     "probe",
     "retry_after_seconds",
     "stream",
@@ -132,9 +137,10 @@ def probe(
     # The request goes straight to the pinned adapter, without a requests Session: a Session's
     # per-call work (merging its settings, cookies, the environment's proxies and .netrc,
     # redirects) is all what a probe must not do, and costs more than a fast provider's answer.
-    adapter = PinnedAdapter(pin)
+    adapter, kept = _kept_adapter(url, pin)
     expired = TransportFailed("timeout", f"no complete answer within {timeout:g} s")
     response = None
+    whole = False  # the answer was read to its end: its connection can carry the next request
     try:
         prepared = requests.Request(
             method,
@@ -158,6 +164,8 @@ def probe(
                 break
             if time.monotonic() > deadline:
                 raise expired
+        else:
+            whole = True
         if pin.expired:
             raise expired
         status, response_headers = response.status_code, response.headers
@@ -170,9 +178,13 @@ def probe(
         raise _transport_failure(exc, timeout, secrets) from None
     finally:
         if response is not None:
-            response.close()
+            if kept and whole and not pin.expired:
+                response.raw.release_conn()  # kept for the check's next request
+            else:
+                response.close()
         pin.close()
-        adapter.close()
+        if not kept:
+            adapter.close()
     latency_ms = int((time.monotonic() - started) * 1000)
     if len(body) > MAX_BODY_BYTES:
         # Over the cap the answer cannot be read as JSON anyway: keep only what may be shown
@@ -193,6 +205,52 @@ def probe(
     except (ValueError, RecursionError):
         pass
     return result
+
+
+# One check's connections, kept across its requests (`connections_kept`): origin → adapter.
+_KEPT: ContextVar[dict[tuple[str, str, int], PinnedAdapter] | None] = ContextVar(
+    "koda_kept_connections", default=None
+)
+
+
+@contextmanager
+def connections_kept() -> Iterator[None]:
+    """Keep connections open across the probes made inside (one per origin), closed when it
+    ends: a gateway's check makes three requests to one host, and each would otherwise open a
+    connection of its own (its own TLS handshake). Each request is still checked against the
+    egress policy and bounded by its own deadline; a kept connection carries it only if it is
+    connected to an address that request's check approved. Nested, the outer one keeps them."""
+    if _KEPT.get() is not None:
+        yield
+        return
+    adapters: dict[tuple[str, str, int], PinnedAdapter] = {}
+    token = _KEPT.set(adapters)
+    try:
+        yield
+    finally:
+        _KEPT.reset(token)
+        for adapter in adapters.values():
+            adapter.close()
+
+
+def _kept_adapter(url: str, pin: Pin) -> tuple[PinnedAdapter, bool]:
+    """The adapter for a request, and whether it is kept (its connection with it). Only https
+    connections are kept: what they spare is the TLS handshake (a round trip or two to a cloud
+    provider), while a plain connection costs a local server a fraction of a millisecond, and
+    keeping one would meet the servers that send an answer's headers and body in two writes
+    without TCP_NODELAY (Python's http.server): on a kept connection, the second write waits
+    for the client's delayed ACK, 40 ms."""
+    kept = _KEPT.get()
+    parts = urlsplit(url)
+    if kept is None or parts.scheme != "https":
+        return PinnedAdapter(pin), False
+    origin = (parts.scheme, (parts.hostname or "").lower(), parts.port or 443)
+    adapter = kept.get(origin)
+    if adapter is None:
+        adapter = kept[origin] = PinnedAdapter(pin)
+    else:
+        adapter.repin(pin)
+    return adapter, True
 
 
 def _transport_failure(exc: Exception, timeout: float, secrets: tuple[str, ...]) -> Exception:
