@@ -117,8 +117,8 @@ def connection(request: HttpRequest, provider_id: str):
     if request.method == "DELETE":
         parse_json(request, allowed={})
         return _disconnect(request, provider)
-    current = selectors.connections_current(_request_stamp(request)).get(provider.id)
-    return {"connection": selectors.connection_state(provider, current)}
+    answer = selectors.connection_state_answer(provider, _request_stamp(request))
+    return HttpResponse(answer, content_type="application/json")
 
 
 @api_view(["POST"])

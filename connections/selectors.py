@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from connections.health import uptime
 from connections.models import Connection, HealthSnapshot, Status
-from connections.routing import current_stamp
+from connections.routing import current_stamp, read_stamp
 from koda.prepared import Lookup
 from providers.base import Provider
 from providers.registry import PROVIDERS, public_field_names
@@ -107,6 +109,30 @@ def connections_current(routing_stamp: tuple | None = None) -> dict[str, Connect
     fresh = connections_by_provider()
     _current = (stamp, fresh)
     return fresh
+
+
+# Each provider's state answer, encoded once per change, as the catalog is: provider id →
+# (what it was built from, when it changes by time alone, the encoded `{"connection": …}`).
+_answers: dict[str, tuple[tuple, datetime | None, bytes]] = {}
+
+
+def connection_state_answer(provider: Provider, routing_stamp: tuple | None = None) -> bytes:
+    """`{"connection": state}` as the API answers it, encoded, from this process's copy while
+    nothing it shows changed: the connections and defaults (routing's stamp, read now unless
+    the caller read it), the registry's custom providers, and the clock (the key falling due
+    for rotation, the one part that changes with time alone)."""
+    if routing_stamp is None:
+        routing_stamp = read_stamp()  # once, for the check and the copy behind it
+    stamp, now = catalog_stamp(routing_stamp), timezone.now()
+    cached = _answers.get(provider.id)
+    if cached is not None and cached[0] == stamp and (cached[1] is None or cached[1] > now):
+        return cached[2]
+    connection = connections_current(routing_stamp).get(provider.id)
+    due = rotation_due_at(connection)
+    body = {"connection": connection_state(provider, connection)}
+    encoded = json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
+    _answers[provider.id] = (stamp, due if due is not None and due > now else None, encoded)
+    return encoded
 
 
 # Read by the pages and after writes: compiled once (koda.prepared); the secrets stay encrypted.
