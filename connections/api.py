@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import re
-from datetime import datetime
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from connections import credit, selectors, services
@@ -85,30 +81,11 @@ def _field_errors(errors: dict[str, list[str]]) -> InvalidInput:
     return InvalidInput("Some fields are invalid.", details={"fields": errors})
 
 
-_catalog: tuple[tuple, datetime | None, bytes] | None = None
-
-
 @api_view(["GET"], authenticate=_with_stamp)
 def catalog(request: HttpRequest):
-    """The same for every caller until something it shows changes: encoded once per change
-    (per process), checked against the database's stamp on every request, and kept no later
-    than the next key falling due for rotation (the one part that changes with time alone)."""
-    global _catalog
-    stamp = selectors.catalog_stamp(_request_stamp(request))
-    cached = _catalog
-    if (
-        cached is None
-        or cached[0] != stamp
-        or (cached[1] is not None and cached[1] <= timezone.now())
-    ):
-        providers, changes_at = selectors.catalog_answer()
-        body = {"providers": providers, "integrations": []}
-        cached = _catalog = (
-            stamp,
-            changes_at,
-            json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False).encode(),
-        )
-    return HttpResponse(cached[2], content_type="application/json")
+    """The same for every caller until something it shows changes (encoded once per change)."""
+    answer = selectors.catalog_answer_encoded(_request_stamp(request))
+    return HttpResponse(answer, content_type="application/json")
 
 
 @api_view(["GET", "DELETE"], authenticate=_with_stamp)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -111,9 +112,29 @@ def connections_current(routing_stamp: tuple | None = None) -> dict[str, Connect
     return fresh
 
 
-# Each provider's state answer, encoded once per change, as the catalog is: provider id →
-# (what it was built from, when it changes by time alone, the encoded `{"connection": …}`).
+# API answers encoded once per change (the catalog, each provider's state): key → (the stamp
+# they were built from, the moment they change by time alone or None, the encoded body).
 _answers: dict[str, tuple[tuple, datetime | None, bytes]] = {}
+
+
+def _kept_answer(
+    key: str, stamp: tuple, build: Callable[[], tuple[dict, datetime | None]]
+) -> bytes:
+    """The body `build()` gives (with when it changes by time alone), encoded as the API
+    encodes answers, from this process's copy while `stamp` holds and that moment has not come.
+    """
+    now = timezone.now()
+    cached = _answers.get(key)
+    if cached is not None and cached[0] == stamp and (cached[1] is None or cached[1] > now):
+        return cached[2]
+    body, changes_at = build()
+    encoded = json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
+    _answers[key] = (
+        stamp,
+        changes_at if changes_at is not None and changes_at > now else None,
+        encoded,
+    )
+    return encoded
 
 
 def connection_state_answer(provider: Provider, routing_stamp: tuple | None = None) -> bytes:
@@ -123,16 +144,24 @@ def connection_state_answer(provider: Provider, routing_stamp: tuple | None = No
     for rotation, the one part that changes with time alone)."""
     if routing_stamp is None:
         routing_stamp = read_stamp()  # once, for the check and the copy behind it
-    stamp, now = catalog_stamp(routing_stamp), timezone.now()
-    cached = _answers.get(provider.id)
-    if cached is not None and cached[0] == stamp and (cached[1] is None or cached[1] > now):
-        return cached[2]
-    connection = connections_current(routing_stamp).get(provider.id)
-    due = rotation_due_at(connection)
-    body = {"connection": connection_state(provider, connection)}
-    encoded = json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
-    _answers[provider.id] = (stamp, due if due is not None and due > now else None, encoded)
-    return encoded
+
+    def build() -> tuple[dict, datetime | None]:
+        connection = connections_current(routing_stamp).get(provider.id)
+        return {"connection": connection_state(provider, connection)}, rotation_due_at(connection)
+
+    return _kept_answer(f"state:{provider.id}", catalog_stamp(routing_stamp), build)
+
+
+def catalog_answer_encoded(routing_stamp: tuple | None = None) -> bytes:
+    """The catalog as the API answers it, encoded once per change (per process), checked
+    against the database's stamp (read now unless the caller read it) on every call, and kept
+    no later than the next key falling due for rotation."""
+
+    def build() -> tuple[dict, datetime | None]:
+        providers, changes_at = catalog_answer()
+        return {"providers": providers, "integrations": []}, changes_at
+
+    return _kept_answer("catalog", catalog_stamp(routing_stamp), build)
 
 
 # Read by the pages and after writes: compiled once (koda.prepared); the secrets stay encrypted.
