@@ -207,8 +207,9 @@ def probe(
     return result
 
 
-# One check's connections, kept across its requests (`connections_kept`): origin → adapter.
-_KEPT: ContextVar[dict[tuple[str, str, int], PinnedAdapter] | None] = ContextVar(
+# One check's https connections, kept across its requests (`connections_kept`): (host, port) →
+# adapter.
+_KEPT: ContextVar[dict[tuple[str, int], PinnedAdapter] | None] = ContextVar(
     "koda_kept_connections", default=None
 )
 
@@ -223,7 +224,7 @@ def connections_kept() -> Iterator[None]:
     if _KEPT.get() is not None:
         yield
         return
-    adapters: dict[tuple[str, str, int], PinnedAdapter] = {}
+    adapters: dict[tuple[str, int], PinnedAdapter] = {}
     token = _KEPT.set(adapters)
     try:
         yield
@@ -244,7 +245,7 @@ def _kept_adapter(url: str, pin: Pin) -> tuple[PinnedAdapter, bool]:
     parts = urlsplit(url)
     if kept is None or parts.scheme != "https":
         return PinnedAdapter(pin), False
-    origin = (parts.scheme, (parts.hostname or "").lower(), parts.port or 443)
+    origin = ((parts.hostname or "").lower(), parts.port or 443)
     adapter = kept.get(origin)
     if adapter is None:
         adapter = kept[origin] = PinnedAdapter(pin)
